@@ -1,0 +1,265 @@
+"""The ``lossdoctor`` command: argv in, pure calls, rendered text or JSON out.
+
+Each subcommand parses its arguments, calls the library (``kb`` for knowledge and search,
+``assistant.triage`` for logs) and hands the result to :mod:`assistant.render`. Heavy imports
+(the TUI, scikit-learn, pandas) happen only inside the subcommand that needs them, so
+``lossdoctor search`` and ``--help`` start fast.
+
+Exit codes: 0 success, 1 ``kb check`` found problems, 2 bad input or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+
+from assistant.safe import plain
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_BAD_INPUT = 0, 1, 2
+MAX_QUERY_BYTES = 10_000
+
+
+class UsageError(Exception):
+    """Bad input from the user: one line on stderr, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line (and exit code 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+def _fail(message: str) -> int:
+    print(f"lossdoctor: {plain(message)}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+# --------------------------------------------------------------------------- search / show
+
+
+def _check_query(query: str) -> str:
+    if "\x00" in query or any(0xDC80 <= ord(c) <= 0xDCFF for c in query):
+        raise UsageError("the query holds binary data, not text")
+    size = len(query.encode("utf-8", "surrogateescape"))
+    if size > MAX_QUERY_BYTES:
+        raise UsageError(
+            f"the query is {size:,} bytes; the limit is {MAX_QUERY_BYTES:,} "
+            "(to analyse a log, use 'lossdoctor triage FILE')"
+        )
+    if not query.strip():
+        raise UsageError("the query is empty: describe the problem, e.g. lossdoctor search \"loss stuck at 87.33\"")
+    return query
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from kb.search import QueryError, search
+
+    if args.query == ["-"]:
+        raw = sys.stdin.buffer.read(MAX_QUERY_BYTES + 1)
+        if len(raw) > MAX_QUERY_BYTES:
+            raise UsageError(f"the query on standard input is over {MAX_QUERY_BYTES:,} bytes (to analyse a log, use 'lossdoctor triage -')")
+        text = raw.decode("utf-8", "surrogateescape")
+    else:
+        text = " ".join(args.query)
+    query = _check_query(text)
+    if args.k < 1:
+        raise UsageError("-k must be at least 1")
+    try:
+        hits = search(query, args.k)
+    except QueryError as error:
+        raise UsageError(str(error)) from None
+    from assistant import render
+
+    if args.json:
+        print(json.dumps(render.search_json(query, hits), ensure_ascii=False))
+    else:
+        print(render.search_text(query, hits))
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from kb.index import load_index
+
+    index = load_index()
+    kb = index.kb
+    if args.id not in kb:
+        from rapidfuzz import process
+
+        close = [match for match, score, _ in process.extract(args.id, list(kb.entries), limit=3) if score > 60]
+        hint = f"; did you mean {', '.join(close)}?" if close else "; 'lossdoctor search TEXT' finds entries"
+        raise UsageError(f"no entry with id {args.id!r}{hint}")
+    from assistant import render
+
+    if args.json:
+        print(json.dumps(render.entry_json(kb, args.id), ensure_ascii=False, indent=2))
+    else:
+        render.print_entry(kb, args.id, chinese=args.zh)
+    return EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from kb.numbers import explain, parse_quoted
+
+    text = args.value.strip()
+    try:
+        parse_quoted(text)
+    except ValueError:
+        raise UsageError(f"{args.value!r} is not a number: give the loss value, e.g. lossdoctor explain 87.33") from None
+    explanations = explain(text)
+    from kb.search import search
+
+    hits = search(f"loss stuck at {text}", 3)
+    from assistant import render
+
+    if args.json:
+        print(json.dumps(render.explain_json(text, explanations, hits), ensure_ascii=False))
+    else:
+        print(render.explain_text(text, explanations, hits))
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- kb
+
+
+def cmd_kb_check(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from kb.validate import validate
+
+    root = Path(args.content) if args.content else None
+    kb, problems = validate(root)
+    for problem in problems:
+        print(plain(str(problem)))
+    counts = {kind: len(kb.of_kind(kind)) for kind in ("symptom", "cause", "check", "fix")}
+    summary = ", ".join(f"{n} {kind}s" if kind != "fix" else f"{n} fixes" for kind, n in counts.items())
+    status = "ok" if not problems else f"{len(problems)} problem(s)"
+    print(f"{len(kb)} entries ({summary}): {status}", file=sys.stderr if problems else sys.stdout)
+    return EXIT_PROBLEMS if problems else EXIT_OK
+
+
+def cmd_kb_build(args: argparse.Namespace) -> int:
+    from kb.index import load_index
+    from kb.paths import cache_dir
+
+    index = load_index(rebuild=True, announce=False)
+    grams = len(index.names.idf) + len(index.bodies.idf)
+    print(f"built the search index: {len(index.ids)} entries, {len(index.phrases)} phrases, {grams:,} n-grams ({cache_dir()})")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- parser
+
+_EPILOG = """\
+examples:
+  lossdoctor search "loss stuck at 87.33"        what does this symptom mean?
+  lossdoctor search "验证集loss上升" --json        Chinese works too; JSON for scripts
+  lossdoctor explain 2.3026                      what a constant loss value means
+  lossdoctor show stuck-87-3365                  one entry with its causes, checks and fixes
+  lossdoctor kb check                            validate the knowledge base
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand (tests use it to check every --help)."""
+    parser = _Parser(
+        prog="lossdoctor",
+        description="Diagnose a neural-network training run whose loss will not go down.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from assistant import __version__
+
+    parser.add_argument("--version", action="version", version=f"lossdoctor {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help_text: str, description: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+        sub.set_defaults(func=func)
+        return sub
+
+    search = add(
+        "search", cmd_search, "rank knowledge-base entries for a description of the problem",
+        "Rank knowledge-base entries for a free-text description, in English or Chinese.\n\n"
+        "Numbers are understood (87.33 is the float32 clamp, 4.6 is ln 100, an accuracy of 10%\n"
+        "is chance for 10 classes), and so is the shape of a sentence ('val loss going up while\n"
+        "train loss goes down'). Typos are tolerated.\n\n"
+        "examples:\n  lossdoctor search loss stuck at 87.33\n  lossdoctor search \"訓練loss不下降\" -k 3\n"
+        "  lossdoctor search \"my loss is nan after 3 epochs\" --json",
+    )  # fmt: skip
+    search.add_argument("query", nargs="+", help="the problem in your own words (quotes optional); - reads it from standard input")
+    search.add_argument("-k", type=int, default=5, metavar="N", help="how many entries to list (default 5)")
+    search.add_argument("--json", action="store_true", help='print {"query", "hits": [{"id", "kind", "title", "score"}]}')
+
+    show = add(
+        "show", cmd_show, "print one entry with its linked causes, checks and fixes",
+        "Print one knowledge-base entry: its text, sources and what it links to (a symptom's\n"
+        "causes, a cause's checks and fixes).\n\nexample:\n  lossdoctor show stuck-87-3365",
+    )  # fmt: skip
+    show.add_argument("id", help="the entry id, as search prints it")
+    show.add_argument("--zh", action="store_true", help="show the Chinese text too")
+    show.add_argument("--json", action="store_true", help="print the entry as JSON")
+
+    explain = add(
+        "explain", cmd_explain, "say what a loss constant at VALUE means",
+        "Say what a loss that stays at VALUE means: the -ln(FLT_MIN) family (87.3365), ln C\n"
+        "with the class count C inferred (2.3026 = ln 10), a simple fraction of a clamp\n"
+        "(43.67 = 1/2 x 87.3365), or no known meaning; then the closest entries.\n\n"
+        "examples:\n  lossdoctor explain 87.33\n  lossdoctor explain 0.693\n  lossdoctor explain 11.09",
+    )  # fmt: skip
+    explain.add_argument("value", help="the loss value as you see it, e.g. 87.33")
+    explain.add_argument("--json", action="store_true", help="print the explanation as JSON")
+
+    kb = add("kb", _kb_help, "validate or rebuild the knowledge base", "Maintain the knowledge base in content/.")
+    kb_commands = kb.add_subparsers(dest="kb_command", metavar="ACTION", parser_class=_Parser)
+    check = kb_commands.add_parser(
+        "check", help="validate every entry and link (exit 1 on any problem)",
+        description="Validate content/: fields, unique ids, links that resolve, causes for every\n"
+        "symptom, a check and a fix for every cause, no orphans, the magic-number table.\n"
+        "Each problem is printed as FILE:LINE: message. Exit 1 when there is any.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    check.add_argument("--content", metavar="DIR", help="check another content directory")
+    check.set_defaults(func=cmd_kb_check)
+    build = kb_commands.add_parser(
+        "build", help="rebuild the search index now",
+        description="Rebuild the search index. It is rebuilt automatically when content/ changes;\n"
+        "this forces it (e.g. after changing the index code).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    build.set_defaults(func=cmd_kb_build)
+    return parser
+
+
+def _kb_help(args: argparse.Namespace) -> int:
+    raise UsageError("kb needs an action: check or build (see 'lossdoctor kb --help')")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return EXIT_OK
+        return int(args.func(args))
+    except UsageError as error:
+        return _fail(str(error).removeprefix("lossdoctor: "))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as error:  # noqa: BLE001 - the last line of defence against a traceback
+        import os
+
+        from kb.load import ContentError
+
+        if os.environ.get("LOSSDOCTOR_DEBUG"):
+            raise
+
+        if isinstance(error, ContentError):
+            return _fail(f"the knowledge base has problems ({error}); run 'lossdoctor kb check'")
+        return _fail(f"internal error: {type(error).__name__}: {error}")
