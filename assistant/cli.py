@@ -81,10 +81,9 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from kb.index import load_index
+    from kb.index import load_kb
 
-    index = load_index()
-    kb = index.kb
+    kb = load_kb()
     if args.id not in kb:
         from rapidfuzz import process
 
@@ -145,8 +144,9 @@ def cmd_kb_build(args: argparse.Namespace) -> int:
     from kb.paths import cache_dir
 
     index = load_index(rebuild=True, announce=False)
-    grams = len(index.names.idf) + len(index.bodies.idf)
-    print(f"built the search index: {len(index.ids)} entries, {len(index.phrases)} phrases, {grams:,} n-grams ({cache_dir()})")
+    grams = len(index.names) + len(index.bodies)
+    phrases = sum(len(p) for p in index.phrases_by_doc)
+    print(f"built the search index: {len(index.ids)} entries, {phrases} phrases, {grams:,} n-grams ({cache_dir()})")
     return EXIT_OK
 
 

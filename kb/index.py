@@ -14,6 +14,7 @@ import os
 import pickle
 import sys
 import tempfile
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,13 +30,32 @@ _CODE_FILES = ("index.py", "text.py", "load.py", "model.py")
 
 @dataclass(frozen=True)
 class TfidfModel:
-    """A fitted TF-IDF model in plain data: idf per n-gram and the l2-normalised document
-    vectors as postings lists."""
+    """A fitted TF-IDF model in plain data: per n-gram its idf and its postings (the documents
+    holding it with their weights in the l2-normalised document vectors).
 
-    idf: dict[str, float]
-    """Inverse document frequency of every n-gram in the vocabulary."""
-    postings: dict[str, list[tuple[int, float]]]
-    """n-gram -> ``(document, weight)`` of the normalised document vectors."""
+    A posting list is packed into one ``bytes`` (float32 idf, then uint16 document numbers,
+    then float32 weights), so loading the index creates one object per n-gram, not one per
+    posting: that is most of a cold start.
+    """
+
+    grams: dict[str, bytes]
+    """n-gram -> packed ``idf, documents, weights``."""
+
+    def lookup(self, gram: str) -> tuple[float, array[int], array[float]] | None:
+        """The idf, documents and weights of ``gram``; None when it is not in the vocabulary."""
+        packed = self.grams.get(gram)
+        if packed is None:
+            return None
+        count = (len(packed) - 4) // 6
+        idf = array("f", packed[:4])[0]
+        return idf, array("H", packed[4 : 4 + 2 * count]), array("f", packed[4 + 2 * count :])
+
+    def __len__(self) -> int:
+        return len(self.grams)
+
+
+def _pack(idf: float, docs: list[int], weights: list[float]) -> bytes:
+    return array("f", [idf]).tobytes() + array("H", docs).tobytes() + array("f", weights).tobytes()
 
 
 @dataclass(frozen=True)
@@ -54,12 +74,10 @@ class SearchIndex:
     """TF-IDF over titles and aliases."""
     bodies: TfidfModel
     """TF-IDF over the bodies."""
-    phrases: tuple[tuple[int, str], ...]
-    """``(document, normalised title or alias)`` for fuzzy matching."""
+    phrases_by_doc: tuple[tuple[str, ...], ...]
+    """For each document, its normalised title and aliases, for fuzzy matching."""
     symptoms_of: tuple[tuple[int, ...], ...]
     """For each document, the symptom documents it belongs to."""
-    kb: KnowledgeBase
-    """The knowledge base, so ``show`` and the front ends need not parse Markdown again."""
 
 
 def fingerprint(root: Path | None = None) -> str:
@@ -83,16 +101,12 @@ def _fit(texts: list[str]) -> TfidfModel:
         analyzer="char_wb", ngram_range=NGRAM_RANGE, lowercase=False, sublinear_tf=True
     )
     matrix = vectorizer.fit_transform(texts).tocsc()
-    vocabulary = vectorizer.vocabulary_
     idf = vectorizer.idf_
-    postings: dict[str, list[tuple[int, float]]] = {}
-    for gram, column in vocabulary.items():
+    grams = {}
+    for gram, column in vectorizer.vocabulary_.items():
         start, end = matrix.indptr[column], matrix.indptr[column + 1]
-        postings[gram] = [
-            (int(row), float(weight))
-            for row, weight in zip(matrix.indices[start:end], matrix.data[start:end], strict=True)
-        ]
-    return TfidfModel({g: float(idf[c]) for g, c in vocabulary.items()}, postings)
+        grams[gram] = _pack(float(idf[column]), matrix.indices[start:end].tolist(), matrix.data[start:end].tolist())
+    return TfidfModel(grams)
 
 
 def build(kb: KnowledgeBase, stamp: str = "") -> SearchIndex:
@@ -101,13 +115,13 @@ def build(kb: KnowledgeBase, stamp: str = "") -> SearchIndex:
 
     entries = sorted(kb.entries.values(), key=lambda e: (e.kind != "symptom", e.id))
     number = {e.id: i for i, e in enumerate(entries)}
-    name_texts, body_texts, phrases = [], [], []
-    for i, entry in enumerate(entries):
+    name_texts, body_texts, phrases = [], [], []  # type: ignore[var-annotated]
+    for entry in entries:
         labels = [entry.title, entry.title_zh, *entry.aliases, *entry.aliases_zh, entry.id.replace("-", " ")]
         normalised = [normalize(label) for label in labels if label]
         name_texts.append(" ".join(normalised))
         body_texts.append(normalize(f"{entry.body}\n{entry.body_zh}"))
-        phrases.extend((i, text) for text in dict.fromkeys(normalised) if text)
+        phrases.append(tuple(text for text in dict.fromkeys(normalised) if text))
     symptoms_of = tuple(
         tuple(number[s.id] for s in kb.symptoms_of(e.id) if isinstance(s, Symptom)) for e in entries
     )
@@ -118,43 +132,61 @@ def build(kb: KnowledgeBase, stamp: str = "") -> SearchIndex:
         titles=tuple(e.title for e in entries),
         names=_fit(name_texts),
         bodies=_fit(body_texts),
-        phrases=tuple(phrases),
+        phrases_by_doc=tuple(phrases),
         symptoms_of=symptoms_of,
-        kb=kb,
     )
 
 
 def load_index(root: Path | None = None, *, rebuild: bool = False, announce: bool = True) -> SearchIndex:
-    """The index for ``root``: from the cache when the content is unchanged, else built (and
-    cached when the cache directory is writable). ``ContentError`` when the content is broken."""
+    """The search index for ``root``: from the cache when the content is unchanged, else built
+    (and cached when the cache directory is writable). ``ContentError`` when content is broken."""
+    index, _ = _cached(root, rebuild=rebuild, announce=announce, want_kb=False)
+    assert index is not None
+    return index
+
+
+def load_kb(root: Path | None = None) -> KnowledgeBase:
+    """The knowledge base for ``root``, from the same cache as the index (no Markdown parsing
+    when the content is unchanged)."""
+    _, kb = _cached(root, rebuild=False, announce=True, want_kb=True)
+    assert kb is not None
+    return kb
+
+
+def _cached(root: Path | None, *, rebuild: bool, announce: bool, want_kb: bool) -> tuple[SearchIndex | None, KnowledgeBase | None]:
     root = root or content_dir()
     stamp = fingerprint(root)
-    path = cache_dir() / f"index-{stamp}.pickle"
+    paths = {name: cache_dir() / f"{name}-{stamp}.pickle" for name in ("index", "kb")}
     if not rebuild:
+        wanted = "kb" if want_kb else "index"
+        kind = KnowledgeBase if want_kb else SearchIndex
         try:
-            with path.open("rb") as handle:
-                index = pickle.load(handle)
-            if isinstance(index, SearchIndex) and index.fingerprint == stamp:
-                return index
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            with paths[wanted].open("rb") as handle:
+                value = pickle.load(handle)
+            if isinstance(value, kind) and (want_kb or value.fingerprint == stamp):
+                return (None, value) if want_kb else (value, None)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
             pass
     from kb.load import load
 
     if announce:
         print("lossdoctor: building the search index (once per content change)...", file=sys.stderr)
-    index = build(load(root), stamp)
-    _save(path, index)
-    return index
+    kb = load(root)
+    index = build(kb, stamp)
+    _save(paths["index"], index)
+    _save(paths["kb"], kb)
+    return index, kb
 
 
-def _save(path: Path, index: SearchIndex) -> None:
+def _save(path: Path, value: object) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        for old in path.parent.glob("index-*.pickle"):
+        prefix = path.name.split("-")[0]
+        for old in path.parent.glob(f"{prefix}-*.pickle"):
             if old != path:
                 old.unlink(missing_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as handle:
-            pickle.dump(index, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(handle.name, path)
     except OSError:
         pass  # a read-only cache only costs a rebuild next time

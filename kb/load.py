@@ -216,7 +216,7 @@ def parse_tree(root: Path | None = None) -> tuple[dict[str, ParsedFile], list[Pr
         return {}, [Problem(str(root), 0, "content directory not found")]
     parsed = {str(p): parse_file(p, problems) for p in entry_files(root)}
     for path in sorted(root.rglob("*.md")):
-        if path.name != "README.md" and str(path) not in parsed:
+        if path.name not in ("README.md", "interview.md") and str(path) not in parsed:
             problems.append(Problem(str(path), 0, "not in a symptoms/, causes/, checks/ or fixes/ directory"))
     return parsed, problems
 

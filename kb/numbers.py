@@ -216,7 +216,9 @@ def explain(value: float | str, *, tolerance: float | None = None) -> list[Expla
     for row in table():
         if row.symptom == "stuck-at-chance" and row.expr.startswith("log("):
             continue  # ln C is explained by the general formula below
-        hit = abs(number - row.value) <= window
+        # a clamp is far from everyday loss values; another table row (0.25) is not, so it
+        # needs the value quoted closely
+        hit = abs(number - row.value) <= (window if row.is_clamp else min(window, 0.002))
         if not hit and decimals == 0 and not row.is_clamp:
             continue
         if hit:

@@ -20,11 +20,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 from kb.index import NGRAM_RANGE, SearchIndex, TfidfModel, load_index
 from kb.numbers import explain, parse_quoted
 from kb.text import char_wb_ngrams, normalize
+
+#: How many entries (the best by TF-IDF) are fuzzy-matched; TF-IDF already tolerates typos.
+FUZZY_CANDIDATES = 40
 
 #: Longest query considered; the rest is ignored (a pasted log belongs in ``triage``).
 MAX_QUERY_CHARS = 2000
@@ -61,7 +64,7 @@ _INF_WORDS = re.compile(r"(?<![a-z])(?:-?inf|1\.#inf|explod\w*|blow\w* up|无穷
 
 _SUBJECT = re.compile(r"(?P<train>\btrain\b|训练集?|train set)|(?P<val>\bval\b|验证集?|测试集?)|(?P<both>\bboth\b|两者|都)")
 _FLAT = r"(?:flat\w*|stuck|same|constant|plateau\w*|stagnat\w*|not (?:chang|improv|decreas|declin|drop|mov|go(?:ing)? down|fall|reduc)\w*|unchang\w*|steady|stable|stops? (?:decreas|improv|falling|dropping)\w*|不变|趋于不变|不动|不下降|不降|停滞|不再下降|持平|没有变化|没变化|稳定|卡住|卡在)"
-_UP = r"(?:increas\w*|ris\w*|rose|go(?:es|ing)? up|went up|up\b|climb\w*|grow\w*|higher|worse|上升|升高|增加|增大|变大|越来越大|上涨|变高|提高)"
+_UP = r"(?:increas\w*|ris\w*|rose|go(?:es|ing)? up|went up|up\b|climb\w*|grow\w*|higher|larger|bigger|worse|上升|升高|增加|增大|变大|越来越大|上涨|变高|提高|增长|反升)"
 _DOWN = r"(?:decreas\w*|fall\w*|fell|go(?:es|ing)? down|went down|down\b|drop\w*|declin\w*|reduc\w*|lower\w*|improv\w*|下降|降低|减少|减小|变小|越来越小|变低|降)"
 _DIRECTION = re.compile(rf"(?P<flat>{_FLAT})|(?P<up>{_UP})|(?P<down>{_DOWN})")
 _VAL_BELOW = re.compile(
@@ -76,38 +79,63 @@ _VAL_BELOW = re.compile(
 def _tfidf_scores(model: TfidfModel, text: str) -> dict[int, float]:
     counts: dict[str, int] = defaultdict(int)
     for gram in char_wb_ngrams(text, *NGRAM_RANGE):
-        if gram in model.idf:
-            counts[gram] += 1
-    weights = {g: (1.0 + math.log(c)) * model.idf[g] for g, c in counts.items()}
-    norm = math.sqrt(sum(w * w for w in weights.values()))
+        counts[gram] += 1
+    found = []
+    for gram, count in counts.items():
+        entry = model.lookup(gram)
+        if entry is not None:
+            idf, docs, weights = entry
+            found.append(((1.0 + math.log(count)) * idf, docs, weights))
+    norm = math.sqrt(sum(w * w for w, _, _ in found))
     scores: dict[int, float] = defaultdict(float)
     if not norm:
         return scores
-    for gram, weight in weights.items():
+    for weight, docs, doc_weights in found:
         q = weight / norm
-        for doc, d in model.postings[gram]:
+        for doc, d in zip(docs, doc_weights, strict=True):
             scores[doc] += q * d
     return scores
 
 
-def _fuzzy_scores(index: SearchIndex, text: str) -> tuple[dict[int, float], dict[int, str]]:
+#: Words too common in this domain to count in a fuzzy match ("loss 爆炸" must not match every
+#: query that says "loss" by its shared token).
+_FUZZY_STOPWORDS = frozenset(
+    "loss losses my the a an is it its of to in at on and i why does do how what with when "
+    "keeps keep still very after".split()
+)
+
+
+def _content_words(text: str) -> str:
+    return " ".join(w for w in text.split() if w not in _FUZZY_STOPWORDS)
+
+
+def _fuzzy_scores(index: SearchIndex, text: str, candidates: list[int]) -> tuple[dict[int, float], dict[int, str]]:
+    """Best fuzzy match of ``text`` against the titles and aliases of ``candidates``."""
     best: dict[int, float] = defaultdict(float)
     phrase_of: dict[int, str] = {}
-    choices = [phrase for _, phrase in index.phrases]
+    by_doc = index.phrases_by_doc
+    text = _content_words(text)
+    if not text:
+        return best, phrase_of
     short_query = len(text) <= 3
-    results = process.extract(
-        text, choices, scorer=fuzz.token_set_ratio, limit=60, score_cutoff=55
-    ) + process.extract(text, choices, scorer=fuzz.partial_ratio, limit=60, score_cutoff=70)
-    for phrase, score, position in results:
-        doc = index.phrases[position][0]
-        if short_query and len(phrase) > 3 * max(1, len(text)):
-            score *= 0.6  # "nan" alone should not match every long phrase containing it
-        # a partial match of a short phrase inside a long query counts less than a full one
-        if len(phrase) < 0.5 * len(text):
-            score *= 0.75 + 0.25 * len(phrase) / max(1, 0.5 * len(text))
-        value = (score / 100.0) ** 2
-        if value > best[doc]:
-            best[doc], phrase_of[doc] = value, phrase
+    for doc in candidates:
+        for full_phrase in by_doc[doc]:
+            phrase = _content_words(full_phrase)
+            if not phrase:
+                continue
+            score = fuzz.token_set_ratio(text, phrase, score_cutoff=55)
+            if len(phrase) <= len(text) + 2:
+                score = max(score, fuzz.partial_ratio(phrase, text, score_cutoff=70))
+            if not score:
+                continue
+            if short_query and len(phrase) > 3 * max(1, len(text)):
+                score *= 0.6  # "nan" alone should not match every long phrase containing it
+            if len(phrase) < 0.5 * len(text):
+                # a short phrase matched inside a long query counts less than a full match
+                score *= 0.75 + 0.25 * len(phrase) / max(1, 0.5 * len(text))
+            value = (score / 100.0) ** 2
+            if value > best[doc]:
+                best[doc], phrase_of[doc] = value, full_phrase
     return best, phrase_of
 
 
@@ -139,8 +167,8 @@ def number_signals(text: str) -> list[tuple[str, float, str]]:
         if value < 0:
             out.append(("negative-loss", 0.7, f"{literal} is below zero"))
             continue
-        if value == 0 and (decimals or 0) >= 1:
-            out.append(("zero-loss", 0.6, f"{literal}: the loss reached zero"))
+        if value == 0:
+            out.append(("zero-loss", 0.6 if decimals else 0.45, f"{literal}: the loss reached zero"))
             continue
         if decimals == 0 and value not in (100.0, 87.0, 708.0):
             continue  # integers are counts far more often than loss values
@@ -157,24 +185,28 @@ def number_signals(text: str) -> list[tuple[str, float, str]]:
 def shape_signals(text: str) -> list[tuple[str, float, str]]:
     """``(symptom id, strength, why)`` from how the query says each split moves."""
     moves: dict[str, str] = {}
-    subject: str | None = None
-    pending: str | None = None
+    group: list[str] = []  # the splits named since the last direction: "train and val loss rise"
+    pending: str | None = None  # a direction said before any split: "increasing val loss"
+    last = "move"
     events = sorted(
         [(m.start(), "subject", m.lastgroup or "") for m in _SUBJECT.finditer(text)]
         + [(m.start(), "move", m.lastgroup or "") for m in _DIRECTION.finditer(text)]
     )
     for _, what, value in events:
         if what == "subject":
-            subject = value
-            if pending and subject not in moves:
-                _assign(moves, subject, pending)
+            if last == "move":
+                group = []
+            group.append(value)
+            if pending:
+                _assign(moves, value, pending)
                 pending = None
-        elif subject is None:
+        elif not group:
             pending = value
-        elif subject not in moves or moves[subject] != value:
-            if subject in moves and subject != "both":
-                continue  # keep the first direction said of each split
-            _assign(moves, subject, value)
+        else:
+            for subject in group:
+                if subject == "both" or subject not in moves:  # the first direction said of a split counts
+                    _assign(moves, subject, value)
+        last = what
     out: list[tuple[str, float, str]] = []
     if _VAL_BELOW.search(text):
         out.append(("val-below-train", 0.9, "val below train"))
@@ -189,6 +221,8 @@ def shape_signals(text: str) -> list[tuple[str, float, str]]:
     if (train, val) in table:
         symptom, strength = table[(train, val)]
         out.append((symptom, strength, f"train {train or '?'}, val {val or '?'}"))
+    elif not moves and pending == "up":
+        out.append(("diverging", 0.35, "the loss rises"))
     return out
 
 
@@ -217,7 +251,8 @@ class Searcher:
         index = self.index
         names = _tfidf_scores(index.names, text)
         bodies = _tfidf_scores(index.bodies, text)
-        fuzzy, phrase_of = _fuzzy_scores(index, text)
+        lexical_rank = sorted(set(names) | set(bodies), key=lambda d: -(names.get(d, 0.0) + 0.5 * bodies.get(d, 0.0)))
+        fuzzy, phrase_of = _fuzzy_scores(index, text, lexical_rank[:FUZZY_CANDIDATES])
         boost: dict[int, float] = defaultdict(float)
         why: dict[int, list[str]] = defaultdict(list)
         for symptom, strength, reason in number_signals(text) + shape_signals(text):

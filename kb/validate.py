@@ -18,7 +18,7 @@ from kb.paths import content_dir
 #: Which kind a link field must point to.
 LINK_TARGET_KIND = {"causes": "cause", "checks": "check", "fixes": "fix"}
 
-#: Extra checks run after the built-in ones (the interview registers its tree check here).
+#: Extra checks run after the built-in ones.
 EXTRA_CHECKS: list[Callable[[Path, KnowledgeBase], list[Problem]]] = []
 
 
@@ -33,6 +33,10 @@ def validate(root: Path | None = None, *, require_public_ids: bool = True) -> tu
     problems += _links(kb, by_id)
     problems += _graph(kb, by_id, require_public_ids, root)
     problems += _magic_numbers(root, kb)
+    from kb.tree import validate_tree
+
+    if require_public_ids or (root / "interview.md").exists():
+        problems += validate_tree(root, kb)
     for check in EXTRA_CHECKS:
         problems += check(root, kb)
     return kb, sorted(set(problems))
