@@ -120,6 +120,47 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --------------------------------------------------------------------------- interview
+
+
+def _log_start(path: str) -> tuple[str | None, str]:
+    """The primary symptom of a log and the summary of its finding, for the interview."""
+    from assistant.triage.detect import diagnose
+    from assistant.triage.model import TriageInputError
+    from assistant.triage.read import read_log
+
+    try:
+        result = diagnose(read_log(path))
+    except TriageInputError as error:
+        raise UsageError(str(error)) from None
+    finding = next((f for f in result.findings if f.symptom == result.primary), None)
+    note = f"From {path}: {finding.summary}" if finding else f"From {path}"
+    return result.primary, note
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from assistant.chat import run_chat
+    from assistant.interview import default_interview
+
+    interview = default_interview()
+    symptom, note = _log_start(args.log) if args.log else (None, "")
+    run_chat(interview, interview.start(symptom, note), sys.stdin, sys.stdout)
+    return EXIT_OK
+
+
+def cmd_interview(args: argparse.Namespace) -> int:
+    if args.log is not None:
+        from pathlib import Path
+
+        if args.log != "-" and not Path(args.log).exists():
+            raise UsageError(f"{args.log}: no such file or directory")
+    try:
+        from assistant.tui.app import run
+    except ImportError as error:
+        raise UsageError(f"the terminal UI is not available ({error}); 'lossdoctor chat' runs the same interview in plain lines") from None
+    return int(run(log=args.log, resume=args.resume))
+
+
 # --------------------------------------------------------------------------- kb
 
 
@@ -212,6 +253,27 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("value", help="the loss value as you see it, e.g. 87.33")
     explain.add_argument("--json", action="store_true", help="print the explanation as JSON")
 
+    chat = add(
+        "chat", cmd_chat, "the interview in plain lines (works through a pipe)",
+        "Run the interview with questions on standard output and answers read from standard\n"
+        "input, one per line: a number picks an option, a loss value answers 'what value is it\n"
+        "stuck at?', free text is matched through the search, and 'back', 'restart' and\n"
+        "'I don't know' work at every question. At the end of input the diagnosis is printed;\n"
+        "its first line names the symptom and its id.\n\n"
+        "examples:\n  printf '1\\n1\\n87.33\\n' | lossdoctor chat\n  lossdoctor chat --log train.log",
+    )  # fmt: skip
+    chat.add_argument("--log", metavar="PATH", help="start from the primary finding of this training log")
+
+    interview = add(
+        "interview", cmd_interview, "the interview in the terminal UI (the default command)",
+        "Open the terminal UI: a conversation that asks about your training run, accepts free\n"
+        "text, takes your log and ends with the causes, checks and fixes. Press F1 in the app\n"
+        "for its keys. 'lossdoctor' with no command does the same.\n\n"
+        "examples:\n  lossdoctor\n  lossdoctor interview --log runs/exp1/train.log\n  lossdoctor interview --resume",
+    )  # fmt: skip
+    interview.add_argument("--log", metavar="PATH", help="attach this training log and start from its finding")
+    interview.add_argument("--resume", action="store_true", help="continue the last interview where it stopped")
+
     kb = add("kb", _kb_help, "validate or rebuild the knowledge base", "Maintain the knowledge base in content/.")
     kb_commands = kb.add_subparsers(dest="kb_command", metavar="ACTION", parser_class=_Parser)
     check = kb_commands.add_parser(
@@ -243,8 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
-            parser.print_help()
-            return EXIT_OK
+            return cmd_interview(argparse.Namespace(log=None, resume=False))
         return int(args.func(args))
     except UsageError as error:
         return _fail(str(error).removeprefix("lossdoctor: "))

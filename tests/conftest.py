@@ -6,12 +6,16 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+# In-process tests get a private index cache too (the CLI fixture below shares it).
+os.environ.setdefault("LOSSDOCTOR_CACHE", tempfile.mkdtemp(prefix="lossdoctor-test-cache-"))
 
 
 def lossdoctor_command() -> list[str]:
@@ -27,7 +31,7 @@ def lossdoctor_command() -> list[str]:
 def cli_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Environment for CLI runs: a private index cache, no colour, a fixed terminal width."""
     env = dict(os.environ)
-    env["LOSSDOCTOR_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    env["LOSSDOCTOR_CACHE"] = os.environ["LOSSDOCTOR_CACHE"]
     env["COLUMNS"] = "100"
     env["NO_COLOR"] = "1"
     env.pop("LOSSDOCTOR_CONTENT", None)
