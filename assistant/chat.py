@@ -15,7 +15,11 @@ from assistant.safe import plain
 def _show(step: Step, out: TextIO) -> None:
     if step.kind == "done":
         return
-    heading = "Question" if step.kind != "cause" else f"Question about a cause ({step.progress[0] + 1} of {step.progress[1]})"
+    heading = (
+        "Question"
+        if step.kind != "cause"
+        else f"Question about a cause ({step.progress[0] + 1} of {step.progress[1]})"
+    )
     print(f"\n{heading}: {step.prompt}", file=out)
     if step.prompt_zh:
         print(f"  {step.prompt_zh}", file=out)

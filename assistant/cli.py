@@ -50,7 +50,9 @@ def _check_query(query: str) -> str:
             "(to analyse a log, use 'lossdoctor triage FILE')"
         )
     if not query.strip():
-        raise UsageError("the query is empty: describe the problem, e.g. lossdoctor search \"loss stuck at 87.33\"")
+        raise UsageError(
+            'the query is empty: describe the problem, e.g. lossdoctor search "loss stuck at 87.33"'
+        )
     return query
 
 
@@ -60,7 +62,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.query == ["-"]:
         raw = sys.stdin.buffer.read(MAX_QUERY_BYTES + 1)
         if len(raw) > MAX_QUERY_BYTES:
-            raise UsageError(f"the query on standard input is over {MAX_QUERY_BYTES:,} bytes (to analyse a log, use 'lossdoctor triage -')")
+            raise UsageError(
+                f"the query on standard input is over {MAX_QUERY_BYTES:,} bytes (to analyse a log, use 'lossdoctor triage -')"
+            )
         text = raw.decode("utf-8", "surrogateescape")
     else:
         text = " ".join(args.query)
@@ -87,8 +91,16 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.id not in kb:
         from rapidfuzz import process
 
-        close = [match for match, score, _ in process.extract(args.id, list(kb.entries), limit=3) if score > 60]
-        hint = f"; did you mean {', '.join(close)}?" if close else "; 'lossdoctor search TEXT' finds entries"
+        close = [
+            match
+            for match, score, _ in process.extract(args.id, list(kb.entries), limit=3)
+            if score > 60
+        ]
+        hint = (
+            f"; did you mean {', '.join(close)}?"
+            if close
+            else "; 'lossdoctor search TEXT' finds entries"
+        )
         raise UsageError(f"no entry with id {args.id!r}{hint}")
     from assistant import render
 
@@ -106,7 +118,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     try:
         parse_quoted(text)
     except ValueError:
-        raise UsageError(f"{args.value!r} is not a number: give the loss value, e.g. lossdoctor explain 87.33") from None
+        raise UsageError(
+            f"{args.value!r} is not a number: give the loss value, e.g. lossdoctor explain 87.33"
+        ) from None
     explanations = explain(text)
     from kb.search import search
 
@@ -157,7 +171,9 @@ def cmd_interview(args: argparse.Namespace) -> int:
     try:
         from assistant.tui.app import run
     except ImportError as error:
-        raise UsageError(f"the terminal UI is not available ({error}); 'lossdoctor chat' runs the same interview in plain lines") from None
+        raise UsageError(
+            f"the terminal UI is not available ({error}); 'lossdoctor chat' runs the same interview in plain lines"
+        ) from None
     return int(run(log=args.log, resume=args.resume))
 
 
@@ -174,7 +190,9 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
     for problem in problems:
         print(plain(str(problem)))
     counts = {kind: len(kb.of_kind(kind)) for kind in ("symptom", "cause", "check", "fix")}
-    summary = ", ".join(f"{n} {kind}s" if kind != "fix" else f"{n} fixes" for kind, n in counts.items())
+    summary = ", ".join(
+        f"{n} {kind}s" if kind != "fix" else f"{n} fixes" for kind, n in counts.items()
+    )
     status = "ok" if not problems else f"{len(problems)} problem(s)"
     print(f"{len(kb)} entries ({summary}): {status}", file=sys.stderr if problems else sys.stdout)
     return EXIT_PROBLEMS if problems else EXIT_OK
@@ -187,7 +205,9 @@ def cmd_kb_build(args: argparse.Namespace) -> int:
     index = load_index(rebuild=True, announce=False)
     grams = len(index.names) + len(index.bodies)
     phrases = sum(len(p) for p in index.phrases_by_doc)
-    print(f"built the search index: {len(index.ids)} entries, {phrases} phrases, {grams:,} n-grams ({cache_dir()})")
+    print(
+        f"built the search index: {len(index.ids)} entries, {phrases} phrases, {grams:,} n-grams ({cache_dir()})"
+    )
     return EXIT_OK
 
 
@@ -216,8 +236,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"lossdoctor {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def add(name: str, func: Callable[[argparse.Namespace], int], help_text: str, description: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    def add(
+        name: str, func: Callable[[argparse.Namespace], int], help_text: str, description: str
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name,
+            help=help_text,
+            description=description,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         sub.set_defaults(func=func)
         return sub
 
@@ -230,9 +257,19 @@ def build_parser() -> argparse.ArgumentParser:
         "examples:\n  lossdoctor search loss stuck at 87.33\n  lossdoctor search \"訓練loss不下降\" -k 3\n"
         "  lossdoctor search \"my loss is nan after 3 epochs\" --json",
     )  # fmt: skip
-    search.add_argument("query", nargs="+", help="the problem in your own words (quotes optional); - reads it from standard input")
-    search.add_argument("-k", type=int, default=5, metavar="N", help="how many entries to list (default 5)")
-    search.add_argument("--json", action="store_true", help='print {"query", "hits": [{"id", "kind", "title", "score"}]}')
+    search.add_argument(
+        "query",
+        nargs="+",
+        help="the problem in your own words (quotes optional); - reads it from standard input",
+    )
+    search.add_argument(
+        "-k", type=int, default=5, metavar="N", help="how many entries to list (default 5)"
+    )
+    search.add_argument(
+        "--json",
+        action="store_true",
+        help='print {"query", "hits": [{"id", "kind", "title", "score"}]}',
+    )
 
     show = add(
         "show", cmd_show, "print one entry with its linked causes, checks and fixes",
@@ -262,7 +299,9 @@ def build_parser() -> argparse.ArgumentParser:
         "its first line names the symptom and its id.\n\n"
         "examples:\n  printf '1\\n1\\n87.33\\n' | lossdoctor chat\n  lossdoctor chat --log train.log",
     )  # fmt: skip
-    chat.add_argument("--log", metavar="PATH", help="start from the primary finding of this training log")
+    chat.add_argument(
+        "--log", metavar="PATH", help="start from the primary finding of this training log"
+    )
 
     interview = add(
         "interview", cmd_interview, "the interview in the terminal UI (the default command)",
@@ -271,10 +310,19 @@ def build_parser() -> argparse.ArgumentParser:
         "for its keys. 'lossdoctor' with no command does the same.\n\n"
         "examples:\n  lossdoctor\n  lossdoctor interview --log runs/exp1/train.log\n  lossdoctor interview --resume",
     )  # fmt: skip
-    interview.add_argument("--log", metavar="PATH", help="attach this training log and start from its finding")
-    interview.add_argument("--resume", action="store_true", help="continue the last interview where it stopped")
+    interview.add_argument(
+        "--log", metavar="PATH", help="attach this training log and start from its finding"
+    )
+    interview.add_argument(
+        "--resume", action="store_true", help="continue the last interview where it stopped"
+    )
 
-    kb = add("kb", _kb_help, "validate or rebuild the knowledge base", "Maintain the knowledge base in content/.")
+    kb = add(
+        "kb",
+        _kb_help,
+        "validate or rebuild the knowledge base",
+        "Maintain the knowledge base in content/.",
+    )
     kb_commands = kb.add_subparsers(dest="kb_command", metavar="ACTION", parser_class=_Parser)
     check = kb_commands.add_parser(
         "check", help="validate every entry and link (exit 1 on any problem)",

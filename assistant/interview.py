@@ -25,8 +25,12 @@ UNKNOWN_WORDS = frozenset(
     ["?", "idk", "dont know", "don't know", "i don't know", "i dont know", "not sure", "unknown",
      "skip", "不知道", "不清楚", "不确定", "不確定", "跳过", "跳過"]
 )  # fmt: skip
-YES_WORDS = frozenset(["y", "yes", "yeah", "yep", "true", "是", "是的", "对", "對", "有", "会", "會"])
-NO_WORDS = frozenset(["n", "no", "nope", "false", "否", "不是", "没有", "沒有", "不", "不会", "不會"])
+YES_WORDS = frozenset(
+    ["y", "yes", "yeah", "yep", "true", "是", "是的", "对", "對", "有", "会", "會"]
+)
+NO_WORDS = frozenset(
+    ["n", "no", "nope", "false", "否", "不是", "没有", "沒有", "不", "不会", "不會"]
+)
 
 #: How much a yes / no answer to a cause's question multiplies its weight.
 YES_FACTOR, NO_FACTOR = 4.0, 0.25
@@ -54,7 +58,11 @@ class State:
         """The state from :meth:`to_json`; ``ValueError`` when it is not one."""
         try:
             data = json.loads(text)
-            return cls(tuple(str(a) for a in data.get("answers", ())), data.get("start_symptom"), str(data.get("start_note", "")))
+            return cls(
+                tuple(str(a) for a in data.get("answers", ())),
+                data.get("start_symptom"),
+                str(data.get("start_note", "")),
+            )
         except (json.JSONDecodeError, AttributeError, TypeError) as error:
             raise ValueError(f"not a saved interview: {error}") from None
 
@@ -197,7 +205,12 @@ class Interview:
             walk.symptom = state.start_symptom
             walk.note = state.start_note
             symptom = self.kb.symptom(state.start_symptom)
-            walk.transcript.append(Turn("assistant", f"{state.start_note or 'Starting from'}: {symptom.title} ({symptom.id})."))
+            walk.transcript.append(
+                Turn(
+                    "assistant",
+                    f"{state.start_note or 'Starting from'}: {symptom.title} ({symptom.id}).",
+                )
+            )
         for said in state.answers:
             view = self._view(walk)
             walk.transcript.append(Turn("assistant", view.prompt))
@@ -216,20 +229,41 @@ class Interview:
     def _view(self, walk: _Walk) -> Step:
         if walk.candidates:
             options = tuple(
-                Option(str(i), self.kb.get(c).title, self.kb.get(c).title_zh) for i, c in enumerate(walk.candidates, start=1)
+                Option(str(i), self.kb.get(c).title, self.kb.get(c).title_zh)
+                for i, c in enumerate(walk.candidates, start=1)
             ) + (Option(str(len(walk.candidates) + 1), "None of these", "都不是"),)
             return Step("pick", "Which of these matches best?", "哪一个最符合？", options)
         if walk.symptom is None:
             node = self.tree.nodes[walk.node]
-            options = tuple(Option(str(i), a.label, a.label_zh) for i, a in enumerate(node.answers, start=1))
-            return Step("question", node.question, node.question_zh, options, accepts_number=node.number_target is not None)
+            options = tuple(
+                Option(str(i), a.label, a.label_zh) for i, a in enumerate(node.answers, start=1)
+            )
+            return Step(
+                "question",
+                node.question,
+                node.question_zh,
+                options,
+                accepts_number=node.number_target is not None,
+            )
         ranking = self._rank(walk)
         pending = self._next_cause(walk)
         asked = len([c for c in walk.cause_answers if c in {r.cause.id for r in ranking.causes}])
         total = asked + (len(self._unasked(walk)))
         if pending is None:
-            return Step("done", ranking.headline, "", symptom=walk.symptom, entry=walk.symptom, diagnosis=ranking, progress=(asked, total))
-        options = (Option("1", "Yes", "是"), Option("2", "No", "否"), Option("3", "I don't know", "不知道"))
+            return Step(
+                "done",
+                ranking.headline,
+                "",
+                symptom=walk.symptom,
+                entry=walk.symptom,
+                diagnosis=ranking,
+                progress=(asked, total),
+            )
+        options = (
+            Option("1", "Yes", "是"),
+            Option("2", "No", "否"),
+            Option("3", "I don't know", "不知道"),
+        )
         return Step(
             "cause", pending.question, pending.question_zh, options, symptom=walk.symptom, entry=pending.id,
             diagnosis=ranking, progress=(asked, total),
@@ -398,7 +432,9 @@ def render_diagnosis(diagnosis: Diagnosis, kb: KnowledgeBase, *, limit: int = 3)
     fixes = list(dict.fromkeys(f for cause in top for f in kb.fixes_of(cause)))
     lines += ["", "## Checks to run"] + [f"- **{c.title}** (`{c.id}`)" for c in checks]
     lines += ["", "## Fixes"] + [f"- **{f.title}** (`{f.id}`)" for f in fixes]
-    sources = list(dict.fromkeys(str(s) for e in [symptom, *top, *checks, *fixes] for s in e.sources))
+    sources = list(
+        dict.fromkeys(str(s) for e in [symptom, *top, *checks, *fixes] for s in e.sources)
+    )
     lines += ["", "## Sources"] + [f"- {s}" for s in sources]
     return "\n".join(lines)
 

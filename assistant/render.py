@@ -48,23 +48,35 @@ def search_text(query: str, hits: Sequence[Hit]) -> str:
         if hit.why:
             lines.append(_clip(" " * 4 + "· " + "; ".join(plain(w) for w in hit.why[:2]), columns))
     if not hits:
-        lines.append("  nothing matched; try other words, or 'lossdoctor triage LOG' on the log itself")
+        lines.append(
+            "  nothing matched; try other words, or 'lossdoctor triage LOG' on the log itself"
+        )
     else:
-        lines += ["", f"'lossdoctor show {hits[0].id}' prints an entry with its causes, checks and fixes."]
+        lines += [
+            "",
+            f"'lossdoctor show {hits[0].id}' prints an entry with its causes, checks and fixes.",
+        ]
     return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- explain
 
 
-def explain_json(value: str, explanations: Sequence[Explanation], hits: Sequence[Hit]) -> dict[str, Any]:
+def explain_json(
+    value: str, explanations: Sequence[Explanation], hits: Sequence[Hit]
+) -> dict[str, Any]:
     """The ``--json`` object of ``lossdoctor explain``."""
     return {
         "value": value,
         "explanations": [
             {
-                "kind": e.kind, "symptom": e.symptom, "constant": e.constant, "formula": e.formula,
-                "meaning": e.meaning, "confidence": e.confidence, "classes": e.classes,
+                "kind": e.kind,
+                "symptom": e.symptom,
+                "constant": e.constant,
+                "formula": e.formula,
+                "meaning": e.meaning,
+                "confidence": e.confidence,
+                "classes": e.classes,
                 "fraction": e.fraction,
             }
             for e in explanations
@@ -89,7 +101,13 @@ def explain_text(value: str, explanations: Sequence[Explanation], hits: Sequence
     else:
         lines.append(f"A loss constant at {value}:")
         for e in explanations:
-            lines.append(_wrap(f"  - {e.label}  [{e.symptom}, confidence {e.confidence:.2f}]", columns, indent="    "))
+            lines.append(
+                _wrap(
+                    f"  - {e.label}  [{e.symptom}, confidence {e.confidence:.2f}]",
+                    columns,
+                    indent="    ",
+                )
+            )
     if hits:
         lines += ["", "Closest entries:"]
         for hit in hits:
@@ -98,7 +116,10 @@ def explain_text(value: str, explanations: Sequence[Explanation], hits: Sequence
 
 
 def _wrap(text: str, columns: int, indent: str = "") -> str:
-    return "\n".join(textwrap.wrap(text, columns, subsequent_indent=indent, break_on_hyphens=False)) or text
+    return (
+        "\n".join(textwrap.wrap(text, columns, subsequent_indent=indent, break_on_hyphens=False))
+        or text
+    )
 
 
 # --------------------------------------------------------------------------- show
@@ -117,7 +138,12 @@ def entry_json(kb: KnowledgeBase, entry_id: str) -> dict[str, Any]:
         data["causes"] = list(entry.causes)
         data["values"] = list(entry.values)
     if isinstance(entry, Cause):
-        data.update(checks=list(entry.checks), fixes=list(entry.fixes), question=entry.question, question_zh=entry.question_zh)
+        data.update(
+            checks=list(entry.checks),
+            fixes=list(entry.fixes),
+            question=entry.question,
+            question_zh=entry.question_zh,
+        )
     data["linked_from"] = list(kb.linked_from(entry.id))
     return data
 
@@ -133,17 +159,23 @@ def entry_markdown(kb: KnowledgeBase, entry_id: str, *, chinese: bool = False) -
         for number, cause in enumerate(kb.causes_of(entry.id), start=1):
             checks = ", ".join(f"`{c.id}`" for c in kb.checks_of(cause))
             fixes = ", ".join(f"`{f.id}`" for f in kb.fixes_of(cause))
-            parts.append(f"{number}. **{cause.title}** (`{cause.id}`) — check: {checks}; fix: {fixes}")
+            parts.append(
+                f"{number}. **{cause.title}** (`{cause.id}`) — check: {checks}; fix: {fixes}"
+            )
     if isinstance(entry, Cause):
         if entry.question:
             parts += ["", f"> Ask: {entry.question}"]
-        parts += ["", "## Checks", ""] + [f"- **{c.title}** (`{c.id}`)" for c in kb.checks_of(entry)]
+        parts += ["", "## Checks", ""] + [
+            f"- **{c.title}** (`{c.id}`)" for c in kb.checks_of(entry)
+        ]
         parts += ["", "## Fixes", ""] + [f"- **{f.title}** (`{f.id}`)" for f in kb.fixes_of(entry)]
     back = [kb.get(i) for i in kb.linked_from(entry.id)]
     if back:
         parts += ["", "## Linked from", ""] + [f"- {b.kind} `{b.id}`: {b.title}" for b in back]
     if entry.related:
-        parts += ["", "## See also", ""] + [f"- `{r}`: {kb.get(r).title}" for r in entry.related if r in kb]
+        parts += ["", "## See also", ""] + [
+            f"- `{r}`: {kb.get(r).title}" for r in entry.related if r in kb
+        ]
     parts += ["", "## Sources", ""] + [f"- {s}" for s in entry.sources]
     return "\n".join(parts)
 
@@ -155,7 +187,9 @@ def print_entry(kb: KnowledgeBase, entry_id: str, *, chinese: bool = False) -> N
 
     console = Console(width=width())
     with console.capture() as capture:
-        console.print(Markdown(entry_markdown(kb, entry_id, chinese=chinese), code_theme="ansi_dark"))
+        console.print(
+            Markdown(entry_markdown(kb, entry_id, chinese=chinese), code_theme="ansi_dark")
+        )
     # Rich pads every line to the full width; trailing blanks only get in the way of a pipe.
     print("\n".join(line.rstrip() for line in capture.get().splitlines()))
 

@@ -20,9 +20,15 @@ from kb.search import search  # noqa: E402
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("file", nargs="?", default=str(Path(__file__).with_name("search_phrasings.tsv")))
-    parser.add_argument("--misses", action="store_true", help="list the queries that miss the top 3")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "file", nargs="?", default=str(Path(__file__).with_name("search_phrasings.tsv"))
+    )
+    parser.add_argument(
+        "--misses", action="store_true", help="list the queries that miss the top 3"
+    )
     args = parser.parse_args()
     with open(args.file, encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))

@@ -33,8 +33,12 @@ def _wall(command: list[str]) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=15, help="process runs for the cold measurement")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--runs", type=int, default=15, help="process runs for the cold measurement"
+    )
     args = parser.parse_args()
     script = Path(sys.executable).with_name("lossdoctor")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "assistant"]
@@ -52,10 +56,14 @@ def main() -> int:
             search(query, 5)
             warm.append(time.perf_counter() - start)
     cold_median, bare_median = statistics.median(cold), statistics.median(bare)
-    print(f"cold 'lossdoctor search': median {cold_median * 1000:.0f} ms over {args.runs} runs "
-          f"(bare python start {bare_median * 1000:.0f} ms, ratio {cold_median / bare_median:.1f}x); target <= 300 ms")
-    print(f"warm query: median {statistics.median(warm) * 1000:.2f} ms, p90 "
-          f"{sorted(warm)[int(len(warm) * 0.9)] * 1000:.2f} ms over {len(warm)} queries; target <= 5 ms")
+    print(
+        f"cold 'lossdoctor search': median {cold_median * 1000:.0f} ms over {args.runs} runs "
+        f"(bare python start {bare_median * 1000:.0f} ms, ratio {cold_median / bare_median:.1f}x); target <= 300 ms"
+    )
+    print(
+        f"warm query: median {statistics.median(warm) * 1000:.2f} ms, p90 "
+        f"{sorted(warm)[int(len(warm) * 0.9)] * 1000:.2f} ms over {len(warm)} queries; target <= 5 ms"
+    )
     return 0
 
 

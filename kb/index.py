@@ -105,7 +105,9 @@ def _fit(texts: list[str]) -> TfidfModel:
     grams = {}
     for gram, column in vectorizer.vocabulary_.items():
         start, end = matrix.indptr[column], matrix.indptr[column + 1]
-        grams[gram] = _pack(float(idf[column]), matrix.indices[start:end].tolist(), matrix.data[start:end].tolist())
+        grams[gram] = _pack(
+            float(idf[column]), matrix.indices[start:end].tolist(), matrix.data[start:end].tolist()
+        )
     return TfidfModel(grams)
 
 
@@ -117,7 +119,13 @@ def build(kb: KnowledgeBase, stamp: str = "") -> SearchIndex:
     number = {e.id: i for i, e in enumerate(entries)}
     name_texts, body_texts, phrases = [], [], []  # type: ignore[var-annotated]
     for entry in entries:
-        labels = [entry.title, entry.title_zh, *entry.aliases, *entry.aliases_zh, entry.id.replace("-", " ")]
+        labels = [
+            entry.title,
+            entry.title_zh,
+            *entry.aliases,
+            *entry.aliases_zh,
+            entry.id.replace("-", " "),
+        ]
         normalised = [normalize(label) for label in labels if label]
         name_texts.append(" ".join(normalised))
         body_texts.append(normalize(f"{entry.body}\n{entry.body_zh}"))
@@ -137,7 +145,9 @@ def build(kb: KnowledgeBase, stamp: str = "") -> SearchIndex:
     )
 
 
-def load_index(root: Path | None = None, *, rebuild: bool = False, announce: bool = True) -> SearchIndex:
+def load_index(
+    root: Path | None = None, *, rebuild: bool = False, announce: bool = True
+) -> SearchIndex:
     """The search index for ``root``: from the cache when the content is unchanged, else built
     (and cached when the cache directory is writable). ``ContentError`` when content is broken."""
     index, _ = _cached(root, rebuild=rebuild, announce=announce, want_kb=False)
@@ -153,20 +163,18 @@ def load_kb(root: Path | None = None) -> KnowledgeBase:
     return kb
 
 
-def _cached(root: Path | None, *, rebuild: bool, announce: bool, want_kb: bool) -> tuple[SearchIndex | None, KnowledgeBase | None]:
+def _cached(
+    root: Path | None, *, rebuild: bool, announce: bool, want_kb: bool
+) -> tuple[SearchIndex | None, KnowledgeBase | None]:
     root = root or content_dir()
     stamp = fingerprint(root)
     paths = {name: cache_dir() / f"{name}-{stamp}.pickle" for name in ("index", "kb")}
     if not rebuild:
-        wanted = "kb" if want_kb else "index"
-        kind = KnowledgeBase if want_kb else SearchIndex
-        try:
-            with paths[wanted].open("rb") as handle:
-                value = pickle.load(handle)
-            if isinstance(value, kind) and (want_kb or value.fingerprint == stamp):
-                return (None, value) if want_kb else (value, None)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
-            pass
+        cached = _read(paths["kb" if want_kb else "index"])
+        if want_kb and isinstance(cached, KnowledgeBase):
+            return None, cached
+        if not want_kb and isinstance(cached, SearchIndex) and cached.fingerprint == stamp:
+            return cached, None
     from kb.load import load
 
     if announce:
@@ -176,6 +184,14 @@ def _cached(root: Path | None, *, rebuild: bool, announce: bool, want_kb: bool) 
     _save(paths["index"], index)
     _save(paths["kb"], kb)
     return index, kb
+
+
+def _read(path: Path) -> object:
+    try:
+        with path.open("rb") as handle:
+            return pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+        return None
 
 
 def _save(path: Path, value: object) -> None:

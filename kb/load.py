@@ -37,7 +37,11 @@ class Problem:
     """What is wrong, in one line."""
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
+        return (
+            f"{self.path}:{self.line}: {self.message}"
+            if self.line
+            else f"{self.path}: {self.message}"
+        )
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,9 @@ def parse_file(path: Path, problems: list[Problem]) -> ParsedFile:
     lines = tuple(text.splitlines())
     tokens = _md.parse(text)
     if not tokens or tokens[0].type != "front_matter":
-        problems.append(Problem(where, 1, "no front matter: the file must start with a '---' YAML block"))
+        problems.append(
+            Problem(where, 1, "no front matter: the file must start with a '---' YAML block")
+        )
         return ParsedFile(None, {}, (), lines)
     front = tokens[0]
     fm_first_line = (front.map[0] if front.map else 0) + 2  # the line after the opening ---
@@ -91,12 +97,12 @@ def parse_file(path: Path, problems: list[Problem]) -> ParsedFile:
     if not isinstance(data, dict):
         problems.append(Problem(where, fm_first_line, "front matter must be a mapping of fields"))
         return ParsedFile(None, {}, (), lines)
-    field_lines = {}
+    field_lines: dict[str, int] = {}
     for offset, line in enumerate(front.content.splitlines()):
         key = re.match(r"([A-Za-z_]+)\s*:", line)
         if key:
             field_lines.setdefault(key.group(1), fm_first_line + offset)
-    body_start = (front.map[1] if front.map else 0)
+    body_start = front.map[1] if front.map else 0
     body, body_zh, zh_line = _split_body(tokens[1:], lines, body_start)
     body_links = tuple(_kb_links(tokens[1:]))
 
@@ -122,7 +128,11 @@ def parse_file(path: Path, problems: list[Problem]) -> ParsedFile:
     lists: dict[str, tuple[str, ...]] = {}
     for field in _LIST_FIELDS:
         value = data.get(field) or []
-        if isinstance(value, str) or not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
+        if (
+            isinstance(value, str)
+            or not isinstance(value, list)
+            or not all(isinstance(v, (str, int, float)) for v in value)
+        ):
             fail(field, f"{field} must be a list of text")
             value = []
         lists[field] = tuple(str(v).strip() for v in value if str(v).strip())
@@ -155,10 +165,26 @@ def parse_file(path: Path, problems: list[Problem]) -> ParsedFile:
                 fail(field, f"{field} must be text")
                 value = ""
             extra[field] = value.strip()
-    for field, allowed in (("causes", "symptom"), ("values", "symptom"), ("checks", "cause"), ("fixes", "cause"), ("question", "cause")):
+    for field, allowed in (
+        ("causes", "symptom"),
+        ("values", "symptom"),
+        ("checks", "cause"),
+        ("fixes", "cause"),
+        ("question", "cause"),
+    ):
         if field in data and kind != allowed:
             fail(field, f"{field} belongs on a {allowed}, not a {kind}")
-    known = {"id", "kind", "title", "title_zh", "sources", "question_zh", *_LIST_FIELDS, "values", "question"}
+    known = {
+        "id",
+        "kind",
+        "title",
+        "title_zh",
+        "sources",
+        "question_zh",
+        *_LIST_FIELDS,
+        "values",
+        "question",
+    }
     for field in data:
         if field not in known:
             fail(str(field), f"unknown field {field!r}")
@@ -176,7 +202,13 @@ def _sources(value: object, fail: Any) -> tuple[Source, ...]:
             out.append(Source(item.strip()))
         elif isinstance(item, dict) and isinstance(item.get("name"), str) and item["name"].strip():
             section, url = item.get("section"), item.get("url")
-            out.append(Source(item["name"].strip(), str(section) if section else None, str(url) if url else None))
+            out.append(
+                Source(
+                    item["name"].strip(),
+                    str(section) if section else None,
+                    str(url) if url else None,
+                )
+            )
         else:
             fail(f"each source needs a name: {item!r}")
     return tuple(out)
@@ -217,7 +249,9 @@ def parse_tree(root: Path | None = None) -> tuple[dict[str, ParsedFile], list[Pr
     parsed = {str(p): parse_file(p, problems) for p in entry_files(root)}
     for path in sorted(root.rglob("*.md")):
         if path.name not in ("README.md", "interview.md") and str(path) not in parsed:
-            problems.append(Problem(str(path), 0, "not in a symptoms/, causes/, checks/ or fixes/ directory"))
+            problems.append(
+                Problem(str(path), 0, "not in a symptoms/, causes/, checks/ or fixes/ directory")
+            )
     return parsed, problems
 
 

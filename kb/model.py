@@ -167,7 +167,11 @@ class KnowledgeBase:
 
     def causes_of(self, symptom_id: str) -> list[Cause]:
         """The symptom's causes, most likely first."""
-        return [c for c in (self.entries.get(i) for i in self.symptom(symptom_id).causes) if isinstance(c, Cause)]
+        return [
+            c
+            for c in (self.entries.get(i) for i in self.symptom(symptom_id).causes)
+            if isinstance(c, Cause)
+        ]
 
     def checks_of(self, cause: Cause) -> list[Check]:
         """The cause's checks."""

@@ -125,7 +125,9 @@ def evaluate(expr: str) -> float:
     for node in ast.walk(tree):
         if not isinstance(node, allowed) or (isinstance(node, ast.Name) and node.id != "log"):
             raise ValueError(f"unsupported expression {expr!r}")
-    return float(eval(compile(tree, "<magic-numbers>", "eval"), {"__builtins__": {}}, {"log": math.log}))
+    return float(
+        eval(compile(tree, "<magic-numbers>", "eval"), {"__builtins__": {}}, {"log": math.log})
+    )
 
 
 def parse_quoted(text: str) -> tuple[float, int | None]:

@@ -62,7 +62,9 @@ _ACC_WORDS = re.compile(r"\bacc\b|top-?1|准确率|正确率|精度|精确度|�
 _NAN_WORDS = re.compile(r"(?<![a-z])(?:-?nan|1\.#qnan|1\.#ind|nans)(?![a-z])")
 _INF_WORDS = re.compile(r"(?<![a-z])(?:-?inf|1\.#inf|explod\w*|blow\w* up|无穷)(?![a-z])")
 
-_SUBJECT = re.compile(r"(?P<train>\btrain\b|训练集?|train set)|(?P<val>\bval\b|验证集?|测试集?)|(?P<both>\bboth\b|两者|都)")
+_SUBJECT = re.compile(
+    r"(?P<train>\btrain\b|训练集?|train set)|(?P<val>\bval\b|验证集?|测试集?)|(?P<both>\bboth\b|两者|都)"
+)
 _FLAT = r"(?:flat\w*|stuck|same|constant|plateau\w*|stagnat\w*|not (?:chang|improv|decreas|declin|drop|mov|go(?:ing)? down|fall|reduc)\w*|unchang\w*|steady|stable|stops? (?:decreas|improv|falling|dropping)\w*|不变|趋于不变|不动|不下降|不降|停滞|不再下降|持平|没有变化|没变化|稳定|卡住|卡在)"
 _UP = r"(?:increas\w*|ris\w*|rose|go(?:es|ing)? up|went up|up\b|climb\w*|grow\w*|higher|larger|bigger|worse|上升|升高|增加|增大|变大|越来越大|上涨|变高|提高|增长|反升)"
 _DOWN = r"(?:decreas\w*|fall\w*|fell|go(?:es|ing)? down|went down|down\b|drop\w*|declin\w*|reduc\w*|lower\w*|improv\w*|下降|降低|减少|减小|变小|越来越小|变低|降)"
@@ -109,7 +111,9 @@ def _content_words(text: str) -> str:
     return " ".join(w for w in text.split() if w not in _FUZZY_STOPWORDS)
 
 
-def _fuzzy_scores(index: SearchIndex, text: str, candidates: list[int]) -> tuple[dict[int, float], dict[int, str]]:
+def _fuzzy_scores(
+    index: SearchIndex, text: str, candidates: list[int]
+) -> tuple[dict[int, float], dict[int, str]]:
     """Best fuzzy match of ``text`` against the titles and aliases of ``candidates``."""
     best: dict[int, float] = defaultdict(float)
     phrase_of: dict[int, str] = {}
@@ -153,12 +157,20 @@ def number_signals(text: str) -> list[tuple[str, float, str]]:
         except ValueError:
             continue
         before = text[max(0, match.start() - 24) : match.start()]
-        near_accuracy = about_accuracy and (percent or _ACC_WORDS.search(before) or "loss" not in before)
+        near_accuracy = about_accuracy and (
+            percent or _ACC_WORDS.search(before) or "loss" not in before
+        )
         if near_accuracy and 0 < value <= 100:
             share = value / 100 if (percent or value > 1) else value
             classes = round(1 / share) if share > 0 else 0
             if 2 <= classes <= 1000 and abs(1 / classes - share) <= max(0.006, 0.02 * share):
-                out.append(("stuck-at-chance", 0.85, f"accuracy {literal}{percent} = 1/{classes}: chance level"))
+                out.append(
+                    (
+                        "stuck-at-chance",
+                        0.85,
+                        f"accuracy {literal}{percent} = 1/{classes}: chance level",
+                    )
+                )
             elif share in (0.0, 1.0):
                 out.append(("stuck-constant", 0.3, f"accuracy {literal}{percent} frozen"))
             continue
@@ -168,12 +180,16 @@ def number_signals(text: str) -> list[tuple[str, float, str]]:
             out.append(("negative-loss", 0.7, f"{literal} is below zero"))
             continue
         if value == 0:
-            out.append(("zero-loss", 0.6 if decimals else 0.45, f"{literal}: the loss reached zero"))
+            out.append(
+                ("zero-loss", 0.6 if decimals else 0.45, f"{literal}: the loss reached zero")
+            )
             continue
         if decimals == 0 and value not in (100.0, 87.0, 708.0):
             continue  # integers are counts far more often than loss values
         for explanation in explain(literal)[:2]:
-            out.append((explanation.symptom, explanation.confidence, f"{literal} ≈ {explanation.formula}"))
+            out.append(
+                (explanation.symptom, explanation.confidence, f"{literal} ≈ {explanation.formula}")
+            )
     if _NAN_WORDS.search(text):
         out.append(("nan-loss", 0.7, "nan"))
     if _INF_WORDS.search(text):
@@ -204,7 +220,9 @@ def shape_signals(text: str) -> list[tuple[str, float, str]]:
             pending = value
         else:
             for subject in group:
-                if subject == "both" or subject not in moves:  # the first direction said of a split counts
+                if (
+                    subject == "both" or subject not in moves
+                ):  # the first direction said of a split counts
                     _assign(moves, subject, value)
         last = what
     out: list[tuple[str, float, str]] = []
@@ -251,7 +269,9 @@ class Searcher:
         index = self.index
         names = _tfidf_scores(index.names, text)
         bodies = _tfidf_scores(index.bodies, text)
-        lexical_rank = sorted(set(names) | set(bodies), key=lambda d: -(names.get(d, 0.0) + 0.5 * bodies.get(d, 0.0)))
+        lexical_rank = sorted(
+            set(names) | set(bodies), key=lambda d: -(names.get(d, 0.0) + 0.5 * bodies.get(d, 0.0))
+        )
         fuzzy, phrase_of = _fuzzy_scores(index, text, lexical_rank[:FUZZY_CANDIDATES])
         boost: dict[int, float] = defaultdict(float)
         why: dict[int, list[str]] = defaultdict(list)
@@ -262,7 +282,9 @@ class Searcher:
                 why[doc].append(reason)
         scores: dict[int, float] = {}
         for doc in set(names) | set(bodies) | set(fuzzy) | set(boost):
-            lexical = 0.45 * names.get(doc, 0.0) + 0.2 * bodies.get(doc, 0.0) + 0.35 * fuzzy.get(doc, 0.0)
+            lexical = (
+                0.45 * names.get(doc, 0.0) + 0.2 * bodies.get(doc, 0.0) + 0.35 * fuzzy.get(doc, 0.0)
+            )
             score = lexical + 0.45 * boost.get(doc, 0.0)
             if index.kinds[doc] == "symptom":
                 score *= 1.15
@@ -272,7 +294,9 @@ class Searcher:
             for symptom_doc in index.symptoms_of[doc]:
                 if symptom_doc != doc:
                     scores[symptom_doc] = scores.get(symptom_doc, 0.0) + 0.15 * score
-        ranked = sorted(scores.items(), key=lambda item: (-item[1], index.ids[item[0]]))[: max(0, k)]
+        ranked = sorted(scores.items(), key=lambda item: (-item[1], index.ids[item[0]]))[
+            : max(0, k)
+        ]
         top = ranked[0][1] if ranked else 1.0  # scores are scaled into 0..1 by the best one
         hits = []
         for doc, score in ranked:
@@ -280,7 +304,13 @@ class Searcher:
             if doc in phrase_of:
                 reasons.append(f'matches "{phrase_of[doc]}"')
             hits.append(
-                Hit(index.ids[doc], index.kinds[doc], index.titles[doc], round(score / max(1.0, top), 4), tuple(reasons))
+                Hit(
+                    index.ids[doc],
+                    index.kinds[doc],
+                    index.titles[doc],
+                    round(score / max(1.0, top), 4),
+                    tuple(reasons),
+                )
             )
         return hits
 

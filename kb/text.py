@@ -14,12 +14,20 @@ import unicodedata
 from functools import lru_cache
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_CJK_RUN_EDGE = re.compile(r"(?<=[\u3400-\u9fff\uf900-\ufaff])(?=[^\u3400-\u9fff\uf900-\ufaff\s])|(?<=[^\u3400-\u9fff\uf900-\ufaff\s])(?=[\u3400-\u9fff\uf900-\ufaff])")
+_CJK_RUN_EDGE = re.compile(
+    r"(?<=[\u3400-\u9fff\uf900-\ufaff])(?=[^\u3400-\u9fff\uf900-\ufaff\s])|(?<=[^\u3400-\u9fff\uf900-\ufaff\s])(?=[\u3400-\u9fff\uf900-\ufaff])"
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"\s\s*")
 
 #: Slips of machine conversion that OpenCC does not undo (the seed has both).
-_SLIPS = (("上公升", "上升"), ("乙个", "一个"), ("乙個", "一個"), ("溢位", "溢出"), ("函式", "函数"))
+_SLIPS = (
+    ("上公升", "上升"),
+    ("乙个", "一个"),
+    ("乙個", "一個"),
+    ("溢位", "溢出"),
+    ("函式", "函数"),
+)
 
 #: English spellings folded to one form, on word boundaries.
 _FOLDS = tuple(
@@ -33,7 +41,10 @@ _FOLDS = tuple(
         (r"infinity|infinite", "inf"),
         (r"iterations|iteration|iters", "iter"),
         (r"epochs", "epoch"),
-        (r"doesn't|does not|doesnt|dont|don't|do not|didn't|did not|won't|will not|isn't|is not|isnt|not going", "not"),
+        (
+            r"doesn't|does not|doesnt|dont|don't|do not|didn't|did not|won't|will not|isn't|is not|isnt|not going",
+            "not",
+        ),
     )
 )
 

@@ -10,7 +10,7 @@ The validator proves every symptom reachable, no dead ends and no cycles.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -77,6 +77,18 @@ class Tree:
         return tuple(dict.fromkeys(row.symptom for row in table()))
 
 
+@dataclass
+class _Draft:
+    """A node while its lines are being read."""
+
+    id: str
+    line: int
+    question: list[str] = field(default_factory=list)
+    answers: list[Answer] = field(default_factory=list)
+    number: str | None = None
+    unknown: str | None = None
+
+
 def parse_tree_file(path: Path | None = None) -> tuple[Tree | None, list[Problem]]:
     """Parse the tree file; returns the tree (None if unusable) and the problems found."""
     path = path or content_dir() / TREE_FILE
@@ -95,21 +107,26 @@ def parse_tree_file(path: Path | None = None) -> tuple[Tree | None, list[Problem
         except yaml.YAMLError as error:
             problems.append(Problem(where, 1, f"front matter is not valid YAML: {error}"))
     nodes: dict[str, Node] = {}
-    current: dict[str, object] | None = None
+    current: _Draft | None = None
 
     def close() -> None:
         if current is None:
             return
-        node_id = str(current["id"])
-        question = list(current["question"])  # type: ignore[call-overload]
+        question = list(current.question)
         if len(question) < 2:
-            problems.append(Problem(where, int(current["line"]), f"node {node_id!r} needs a question in English and Chinese (a two-line blockquote)"))  # type: ignore[call-overload]
+            problems.append(
+                Problem(
+                    where,
+                    current.line,
+                    f"node {current.id!r} needs a question in English and Chinese (a two-line blockquote)",
+                )
+            )
             question += ["", ""]
-        if node_id in nodes:
-            problems.append(Problem(where, int(current["line"]), f"duplicate node {node_id!r}"))  # type: ignore[call-overload]
-        nodes[node_id] = Node(
-            node_id, question[0], question[1], tuple(current["answers"]),  # type: ignore[call-overload]
-            current.get("number"), str(current.get("unknown") or ROOT_SYMPTOM), int(current["line"]),  # type: ignore[arg-type, call-overload]
+        if current.id in nodes:
+            problems.append(Problem(where, current.line, f"duplicate node {current.id!r}"))
+        nodes[current.id] = Node(
+            current.id, question[0], question[1], tuple(current.answers), current.number,
+            current.unknown or ROOT_SYMPTOM, current.line,
         )  # fmt: skip
 
     in_quote = False
@@ -119,8 +136,10 @@ def parse_tree_file(path: Path | None = None) -> tuple[Tree | None, list[Problem
             close()
             node_id = tokens[i + 1].content.strip()
             if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", node_id):
-                problems.append(Problem(where, line, f"node id must be kebab-case, not {node_id!r}"))
-            current = {"id": node_id, "question": [], "answers": [], "line": line}
+                problems.append(
+                    Problem(where, line, f"node id must be kebab-case, not {node_id!r}")
+                )
+            current = _Draft(node_id, line)
         elif current is None:
             continue
         elif token.type == "blockquote_open":
@@ -128,17 +147,30 @@ def parse_tree_file(path: Path | None = None) -> tuple[Tree | None, list[Problem
         elif token.type == "blockquote_close":
             in_quote = False
         elif token.type == "inline" and in_quote:
-            current["question"] = [s.strip() for s in token.content.splitlines() if s.strip()]
-        elif token.type == "inline" and tokens[i - 1].type == "paragraph_open" and i >= 2 and tokens[i - 2].type == "list_item_open":
+            current.question = [s.strip() for s in token.content.splitlines() if s.strip()]
+        elif (
+            token.type == "inline"
+            and tokens[i - 1].type == "paragraph_open"
+            and i >= 2
+            and tokens[i - 2].type == "list_item_open"
+        ):
             match = _ANSWER.match(token.content.strip())
             if match:
-                current["answers"].append(Answer(match["en"], match["zh"], match["target"], line))  # type: ignore[attr-defined]
+                current.answers.append(Answer(match["en"], match["zh"], match["target"], line))
             else:
-                problems.append(Problem(where, line, f"an answer must read 'English / 中文 → target': {token.content.strip()!r}"))
+                problems.append(
+                    Problem(
+                        where,
+                        line,
+                        f"an answer must read 'English / 中文 → target': {token.content.strip()!r}",
+                    )
+                )
         elif token.type == "inline":
             match = _DIRECTIVE.match(token.content.strip())
-            if match:
-                current["number" if match["key"] == "Number" else "unknown"] = match["target"]
+            if match and match["key"] == "Number":
+                current.number = match["target"]
+            elif match:
+                current.unknown = match["target"]
     close()
     if not nodes:
         problems.append(Problem(where, 0, "the interview tree has no question nodes"))
@@ -161,13 +193,23 @@ def validate_tree(root_dir: Path, kb: KnowledgeBase) -> list[Problem]:
         if node.id in kb:
             problems.append(Problem(where, node.line, f"node id {node.id!r} is also an entry id"))
         if not node.answers and node.number_target is None:
-            problems.append(Problem(where, node.line, f"dead end: node {node.id!r} offers no answer"))
+            problems.append(
+                Problem(where, node.line, f"dead end: node {node.id!r} offers no answer")
+            )
         for answer in node.answers:
             if answer.target not in tree.nodes and answer.target not in symptoms:
-                problems.append(Problem(where, answer.line, f"answer leads to {answer.target!r}, which is neither a node nor a symptom"))
+                problems.append(
+                    Problem(
+                        where,
+                        answer.line,
+                        f"answer leads to {answer.target!r}, which is neither a node nor a symptom",
+                    )
+                )
         for target in (node.number_target, node.unknown_target):
             if target is not None and target not in symptoms and target not in tree.nodes:
-                problems.append(Problem(where, node.line, f"node {node.id!r} leads to unknown {target!r}"))
+                problems.append(
+                    Problem(where, node.line, f"node {node.id!r} leads to unknown {target!r}")
+                )
     reached_nodes: set[str] = set()
     reached_symptoms: set[str] = set()
     visiting: list[str] = []
@@ -195,10 +237,14 @@ def validate_tree(root_dir: Path, kb: KnowledgeBase) -> list[Problem]:
     walk(tree.root)
     for node_id, node in tree.nodes.items():
         if node_id not in reached_nodes:
-            problems.append(Problem(where, node.line, f"node {node_id!r} cannot be reached from {tree.root!r}"))
+            problems.append(
+                Problem(where, node.line, f"node {node_id!r} cannot be reached from {tree.root!r}")
+            )
     for symptom_id in sorted(set(SYMPTOM_IDS) & symptoms):
         if symptom_id not in reached_symptoms:
-            problems.append(Problem(where, 0, f"symptom {symptom_id!r} cannot be reached in the interview"))
+            problems.append(
+                Problem(where, 0, f"symptom {symptom_id!r} cannot be reached in the interview")
+            )
     return problems
 
 

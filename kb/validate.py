@@ -22,7 +22,9 @@ LINK_TARGET_KIND = {"causes": "cause", "checks": "check", "fixes": "fix"}
 EXTRA_CHECKS: list[Callable[[Path, KnowledgeBase], list[Problem]]] = []
 
 
-def validate(root: Path | None = None, *, require_public_ids: bool = True) -> tuple[KnowledgeBase, list[Problem]]:
+def validate(
+    root: Path | None = None, *, require_public_ids: bool = True
+) -> tuple[KnowledgeBase, list[Problem]]:
     """Load and check ``root``; returns the knowledge base (what could be loaded) and every
     problem, sorted by file and line."""
     root = root or content_dir()
@@ -49,7 +51,13 @@ def _unique_ids(parsed: dict[str, ParsedFile]) -> list[Problem]:
         if item.entry is None:
             continue
         if item.entry.id in first:
-            out.append(Problem(path, item.field_lines.get("id", 1), f"duplicate id {item.entry.id!r}, also in {first[item.entry.id]}"))
+            out.append(
+                Problem(
+                    path,
+                    item.field_lines.get("id", 1),
+                    f"duplicate id {item.entry.id!r}, also in {first[item.entry.id]}",
+                )
+            )
         else:
             first[item.entry.id] = path
     return out
@@ -69,20 +77,40 @@ def _links(kb: KnowledgeBase, by_id: dict[str, ParsedFile]) -> list[Problem]:
         item = by_id[entry.id]
         for field, target in entry.links():
             if target not in kb:
-                out.append(Problem(entry.path, _line_of(item, field, target), f"{field} links to unknown id {target!r}"))
+                out.append(
+                    Problem(
+                        entry.path,
+                        _line_of(item, field, target),
+                        f"{field} links to unknown id {target!r}",
+                    )
+                )
                 continue
             want = LINK_TARGET_KIND.get(field)
             if want and kb.get(target).kind != want:
-                out.append(Problem(entry.path, _line_of(item, field, target), f"{field} must link {want} entries; {target!r} is a {kb.get(target).kind}"))
+                out.append(
+                    Problem(
+                        entry.path,
+                        _line_of(item, field, target),
+                        f"{field} must link {want} entries; {target!r} is a {kb.get(target).kind}",
+                    )
+                )
             if target == entry.id:
-                out.append(Problem(entry.path, _line_of(item, field, target), f"{field} links the entry to itself"))
+                out.append(
+                    Problem(
+                        entry.path,
+                        _line_of(item, field, target),
+                        f"{field} links the entry to itself",
+                    )
+                )
         for target, line in item.body_links:
             if target not in kb:
                 out.append(Problem(entry.path, line, f"body links to unknown id {target!r}"))
     return out
 
 
-def _graph(kb: KnowledgeBase, by_id: dict[str, ParsedFile], require_public_ids: bool, root: Path) -> list[Problem]:
+def _graph(
+    kb: KnowledgeBase, by_id: dict[str, ParsedFile], require_public_ids: bool, root: Path
+) -> list[Problem]:
     out = []
 
     def at(entry: Entry, field: str, message: str) -> None:
@@ -92,7 +120,11 @@ def _graph(kb: KnowledgeBase, by_id: dict[str, ParsedFile], require_public_ids: 
         if isinstance(entry, Symptom):
             minimum = 0 if entry.id == "still-learning" else 2
             if len(entry.causes) < minimum:
-                at(entry, "causes", f"a symptom needs at least {minimum} causes; {entry.id!r} has {len(entry.causes)}")
+                at(
+                    entry,
+                    "causes",
+                    f"a symptom needs at least {minimum} causes; {entry.id!r} has {len(entry.causes)}",
+                )
         elif isinstance(entry, Cause):
             if not entry.checks:
                 at(entry, "checks", f"cause {entry.id!r} has no check")
@@ -107,7 +139,13 @@ def _graph(kb: KnowledgeBase, by_id: dict[str, ParsedFile], require_public_ids: 
     if require_public_ids:
         for symptom_id in SYMPTOM_IDS:
             if symptom_id not in kb or kb.get(symptom_id).kind != "symptom":
-                out.append(Problem(str(root / "symptoms"), 0, f"the public symptom id {symptom_id!r} is missing"))
+                out.append(
+                    Problem(
+                        str(root / "symptoms"),
+                        0,
+                        f"the public symptom id {symptom_id!r} is missing",
+                    )
+                )
     return out
 
 
@@ -132,7 +170,11 @@ def _magic_numbers(root: Path, kb: KnowledgeBase) -> list[Problem]:
             out.append(Problem(str(path), row.line, f"expr {row.expr!r}: {error}"))
             continue
         if abs(computed - row.value) > 1e-9 * max(1.0, abs(row.value)):
-            out.append(Problem(str(path), row.line, f"value_exact {row.value} but {row.expr} = {computed:.10f}"))
+            out.append(
+                Problem(
+                    str(path), row.line, f"value_exact {row.value} but {row.expr} = {computed:.10f}"
+                )
+            )
         if row.symptom not in kb:
             out.append(Problem(str(path), row.line, f"symptom {row.symptom!r} is not an entry"))
     return out

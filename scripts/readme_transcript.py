@@ -35,8 +35,15 @@ def render(readme: str, env: dict[str, str] | None = None) -> str:
     blocks = []
     for command in COMMAND.findall(body):
         argv = shlex.split(command)
-        done = subprocess.run([*lossdoctor(), *argv[1:]], capture_output=True, text=True, env=env, cwd=REPO)
-        output = (done.stdout + done.stderr.replace("lossdoctor: building the search index (once per content change)...\n", "")).rstrip()
+        done = subprocess.run(
+            [*lossdoctor(), *argv[1:]], capture_output=True, text=True, env=env, cwd=REPO
+        )
+        output = (
+            done.stdout
+            + done.stderr.replace(
+                "lossdoctor: building the search index (once per content change)...\n", ""
+            )
+        ).rstrip()
         blocks.append(f"```console\n$ {command}\n{output}\n```")
     return f"{head}{START}\n" + "\n\n".join(blocks) + f"\n{END}{tail}"
 
@@ -47,7 +54,10 @@ def main() -> int:
     fresh = render(current)
     if "--check" in sys.argv:
         if fresh != current:
-            print("README.md transcript is stale: run python scripts/readme_transcript.py", file=sys.stderr)
+            print(
+                "README.md transcript is stale: run python scripts/readme_transcript.py",
+                file=sys.stderr,
+            )
             return 1
         return 0
     path.write_text(fresh, encoding="utf-8")

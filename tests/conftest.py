@@ -45,14 +45,22 @@ Run = Callable[..., subprocess.CompletedProcess[str]]
 def run(cli_env: dict[str, str]) -> Run:
     """Run ``lossdoctor ARGS`` and return the finished process (text mode)."""
 
-    def _run(*args: str | bytes, stdin: str | bytes | None = None, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def _run(
+        *args: str | bytes,
+        stdin: str | bytes | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float = 120,
+    ) -> subprocess.CompletedProcess[str]:
         data = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
         done = subprocess.run(
             [*lossdoctor_command(), *args], input=data, capture_output=True,
             env={**cli_env, **(env or {})}, timeout=timeout, cwd=REPO,
         )  # fmt: skip
         return subprocess.CompletedProcess(
-            done.args, done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
+            done.args,
+            done.returncode,
+            done.stdout.decode("utf-8", "replace"),
+            done.stderr.decode("utf-8", "replace"),
         )
 
     return _run

@@ -16,7 +16,10 @@ def test_piped_answers_reach_87_3365_and_print_the_diagnosis(run: Run) -> None:
     assert done.returncode == 0, done.stderr
     assert "Question: What does the loss do?" in done.stdout
     assert "Question about a cause (1 of" in done.stdout
-    assert _diagnosis_line(done.stdout) == "Diagnosis: Loss constant at 87.3365 (87.33) (stuck-87-3365)"
+    assert (
+        _diagnosis_line(done.stdout)
+        == "Diagnosis: Loss constant at 87.3365 (87.33) (stuck-87-3365)"
+    )
     assert "## Fixes" in done.stdout and "## Sources" in done.stdout
 
 

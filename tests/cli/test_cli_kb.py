@@ -65,9 +65,25 @@ def test_search_reads_the_query_from_stdin(run: Run) -> None:
         (("frobnicate",), None, "invalid choice"),
         (("kb",), None, "kb needs an action"),
     ],
-    ids=["empty", "blank", "1MB-stdin", "30KB-argv", "binary-argv", "binary-stdin", "k0", "k-text", "unknown-id", "explain-text", "explain-nan", "unknown-command", "kb-no-action"],
+    ids=[
+        "empty",
+        "blank",
+        "1MB-stdin",
+        "30KB-argv",
+        "binary-argv",
+        "binary-stdin",
+        "k0",
+        "k-text",
+        "unknown-id",
+        "explain-text",
+        "explain-nan",
+        "unknown-command",
+        "kb-no-action",
+    ],
 )
-def test_bad_input_gets_one_clear_line_and_exit_2(run: Run, args: tuple[str | bytes, ...], stdin: str | bytes | None, message: str) -> None:
+def test_bad_input_gets_one_clear_line_and_exit_2(
+    run: Run, args: tuple[str | bytes, ...], stdin: str | bytes | None, message: str
+) -> None:
     done = run(*args, stdin=stdin)
     assert done.returncode == 2
     assert done.stdout == ""
@@ -118,7 +134,9 @@ def test_kb_check_passes_on_the_shipped_content(run: Run) -> None:
 def test_kb_check_fails_with_file_and_line_on_broken_content(run: Run, tmp_path: Path) -> None:
     content = tmp_path / "content"
     shutil.copytree(REPO / "tests" / "data" / "content", content)
-    (content / "fixes" / "smaller-step.md").write_text("---\nid: smaller-step\nkind: [\n---\nx\n", encoding="utf-8")
+    (content / "fixes" / "smaller-step.md").write_text(
+        "---\nid: smaller-step\nkind: [\n---\nx\n", encoding="utf-8"
+    )
     done = run("kb", "check", "--content", str(content))
     assert done.returncode == 1
     assert f"{content}/fixes/smaller-step.md:" in done.stdout
@@ -129,5 +147,7 @@ def test_python_m_assistant_is_the_same_program(run: Run) -> None:
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "assistant", "--version"], capture_output=True, text=True, cwd=REPO)
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant", "--version"], capture_output=True, text=True, cwd=REPO
+    )
     assert done.returncode == 0 and done.stdout.startswith("lossdoctor ")

@@ -10,7 +10,9 @@ from assistant.cli import build_parser
 from tests.conftest import Run
 
 
-def _commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+def _commands(
+    parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()
+) -> list[tuple[str, ...]]:
     found = [prefix]
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):

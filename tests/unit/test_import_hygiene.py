@@ -9,18 +9,26 @@ import sys
 
 def _modules_after(code: str, env: dict[str, str] | None = None) -> set[str]:
     probe = code + "\nimport sys, json; print(json.dumps(sorted(sys.modules)))"
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env
+    )
     return set(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def test_the_knowledge_base_and_cli_modules_do_not_import_textual() -> None:
-    modules = _modules_after("import kb.load, kb.validate, kb.search, kb.numbers, kb.index, assistant.cli, assistant.render")
+    modules = _modules_after(
+        "import kb.load, kb.validate, kb.search, kb.numbers, kb.index, assistant.cli, assistant.render"
+    )
     assert "textual" not in modules
     assert "sklearn" not in modules
 
 
-def test_a_search_with_a_built_index_imports_neither_textual_nor_sklearn(cli_env: dict[str, str]) -> None:
+def test_a_search_with_a_built_index_imports_neither_textual_nor_sklearn(
+    cli_env: dict[str, str],
+) -> None:
     code = "from kb.search import search; search('loss is nan')"
-    subprocess.run([sys.executable, "-c", code], check=True, env=cli_env, capture_output=True)  # builds the index
+    subprocess.run(
+        [sys.executable, "-c", code], check=True, env=cli_env, capture_output=True
+    )  # builds the index
     modules = _modules_after(code, env=cli_env)
     assert "sklearn" not in modules and "textual" not in modules and "pandas" not in modules

@@ -78,7 +78,12 @@ def test_the_87_3365_cause_questions_tell_the_seed_causes_apart(interview: Inter
     while (step := interview.step(state)).kind == "cause":
         asked.append(step.entry)
         state = interview.answer(state, "3")  # I don't know
-    assert {"frozen-batchnorm-finetune", "lr-too-high", "bad-samples-or-labels", "softmax-overflow"} <= set(asked)
+    assert {
+        "frozen-batchnorm-finetune",
+        "lr-too-high",
+        "bad-samples-or-labels",
+        "softmax-overflow",
+    } <= set(asked)
     assert step.kind == "done"
 
 
@@ -96,9 +101,15 @@ def test_answers_re_rank_the_causes(interview: Interview) -> None:
 
 @pytest.mark.parametrize(
     ("text", "symptom"),
-    [("my loss is stuck at 87.33", "stuck-87-3365"), ("nan after 2 epochs", "nan-loss"), ("验证集loss上升", "overfitting")],
+    [
+        ("my loss is stuck at 87.33", "stuck-87-3365"),
+        ("nan after 2 epochs", "nan-loss"),
+        ("验证集loss上升", "overfitting"),
+    ],
 )
-def test_free_text_jumps_to_the_matching_branch(interview: Interview, text: str, symptom: str) -> None:
+def test_free_text_jumps_to_the_matching_branch(
+    interview: Interview, text: str, symptom: str
+) -> None:
     step = interview.step(interview.answer(interview.start(), text))
     assert step.symptom == symptom
 
@@ -142,7 +153,9 @@ def test_the_state_round_trips_through_json(interview: Interview) -> None:
 
 
 def test_a_log_finding_starts_at_the_symptom_with_the_evidence(interview: Interview) -> None:
-    step = interview.step(interview.start("stuck-87-3365", "loss constant at 87.3365 from iteration 1,200"))
+    step = interview.step(
+        interview.start("stuck-87-3365", "loss constant at 87.3365 from iteration 1,200")
+    )
     assert step.kind == "cause"
     assert "from iteration 1,200" in step.transcript[0].text
 
@@ -176,8 +189,13 @@ def test_a_cycle_a_dead_end_and_an_unreachable_symptom_are_reported(tmp_path: Pa
     root = _tree_copy(tmp_path)
     path = root / "interview.md"
     text = path.read_text(encoding="utf-8")
-    text = text.replace("- It is below zero / 小于 0 → negative-loss", "- It is below zero / 小于 0 → start")
-    text = text.replace("- Only the validation loss rises; training keeps falling / 只有验证 loss 上升，训练 loss 仍在下降 → overfitting\n", "")
+    text = text.replace(
+        "- It is below zero / 小于 0 → negative-loss", "- It is below zero / 小于 0 → start"
+    )
+    text = text.replace(
+        "- Only the validation loss rises; training keeps falling / 只有验证 loss 上升，训练 loss 仍在下降 → overfitting\n",
+        "",
+    )
     text += "\n## orphan\n\n> Never asked?\n> 从未问到？\n\nUnknown: plateau\n"
     path.write_text(text, encoding="utf-8")
     kb, _ = validate(root)

@@ -65,7 +65,9 @@ def test_entries_are_frozen() -> None:
 def test_broken_yaml_is_reported_at_its_line(content: Path) -> None:
     edit(content / "causes" / "bad-data.md", "title: Bad data", "title: [Bad data")
     problems = problems_of(content)
-    assert any(p.startswith(f"{content}/causes/bad-data.md:") and "not valid YAML" in p for p in problems)
+    assert any(
+        p.startswith(f"{content}/causes/bad-data.md:") and "not valid YAML" in p for p in problems
+    )
     line = int(next(p for p in problems if "YAML" in p).split(":")[1])
     assert line in (4, 5, 6)
     with pytest.raises(ContentError):
@@ -78,19 +80,28 @@ def test_a_file_without_front_matter_is_reported(content: Path) -> None:
 
 
 def test_a_link_to_an_unknown_id_names_the_line_of_the_link(content: Path) -> None:
-    edit(content / "symptoms" / "loss-up.md", "causes: [step-too-big, bad-data]", "causes: [step-too-big, bad-dta]")
+    edit(
+        content / "symptoms" / "loss-up.md",
+        "causes: [step-too-big, bad-data]",
+        "causes: [step-too-big, bad-dta]",
+    )
     problems = problems_of(content)
     assert f"{content}/symptoms/loss-up.md:8: causes links to unknown id 'bad-dta'" in problems
 
 
 def test_a_body_link_to_an_unknown_id_is_reported(content: Path) -> None:
     edit(content / "symptoms" / "loss-up.md", "(kb:step-too-big)", "(kb:no-such-entry)")
-    assert any("loss-up.md:" in p and "body links to unknown id 'no-such-entry'" in p for p in problems_of(content))
+    assert any(
+        "loss-up.md:" in p and "body links to unknown id 'no-such-entry'" in p
+        for p in problems_of(content)
+    )
 
 
 def test_a_link_to_the_wrong_kind_is_reported(content: Path) -> None:
     edit(content / "causes" / "step-too-big.md", "fixes: [smaller-step]", "fixes: [look-at-lr]")
-    assert any("fixes must link fix entries; 'look-at-lr' is a check" in p for p in problems_of(content))
+    assert any(
+        "fixes must link fix entries; 'look-at-lr' is a check" in p for p in problems_of(content)
+    )
 
 
 def test_duplicate_ids_are_reported(content: Path) -> None:
@@ -101,8 +112,14 @@ def test_duplicate_ids_are_reported(content: Path) -> None:
 
 
 def test_a_symptom_with_one_cause_is_reported(content: Path) -> None:
-    edit(content / "symptoms" / "loss-flat.md", "causes: [step-too-big, bad-data]", "causes: [step-too-big]")
-    assert any("loss-flat.md:8: a symptom needs at least 2 causes" in p for p in problems_of(content))
+    edit(
+        content / "symptoms" / "loss-flat.md",
+        "causes: [step-too-big, bad-data]",
+        "causes: [step-too-big]",
+    )
+    assert any(
+        "loss-flat.md:8: a symptom needs at least 2 causes" in p for p in problems_of(content)
+    )
 
 
 def test_a_cause_without_a_fix_or_question_is_reported(content: Path) -> None:
@@ -114,8 +131,16 @@ def test_a_cause_without_a_fix_or_question_is_reported(content: Path) -> None:
 
 
 def test_orphans_are_reported(content: Path) -> None:
-    edit(content / "symptoms" / "loss-up.md", "causes: [step-too-big, bad-data]", "causes: [step-too-big, step-too-big]")
-    edit(content / "symptoms" / "loss-flat.md", "causes: [step-too-big, bad-data]", "causes: [step-too-big, step-too-big]")
+    edit(
+        content / "symptoms" / "loss-up.md",
+        "causes: [step-too-big, bad-data]",
+        "causes: [step-too-big, step-too-big]",
+    )
+    edit(
+        content / "symptoms" / "loss-flat.md",
+        "causes: [step-too-big, bad-data]",
+        "causes: [step-too-big, step-too-big]",
+    )
     assert any("bad-data.md" in p and "orphan cause 'bad-data'" in p for p in problems_of(content))
 
 
@@ -125,12 +150,17 @@ def test_missing_required_fields_and_unknown_fields_are_reported(content: Path) 
     problems = problems_of(content)
     assert any("look-at-lr.md" in p and "title_zh is required" in p for p in problems)
     assert any("look-at-lr.md:5: unknown field 'colour'" in p for p in problems)
-    assert any("look-at-lr.md" in p and "sources must list at least one reference" in p for p in problems)
+    assert any(
+        "look-at-lr.md" in p and "sources must list at least one reference" in p for p in problems
+    )
 
 
 def test_a_kind_that_does_not_match_its_directory_is_reported(content: Path) -> None:
     edit(content / "fixes" / "smaller-step.md", "kind: fix", "kind: check")
-    assert any("smaller-step.md:3: kind 'check' does not match its directory fixes/" in p for p in problems_of(content))
+    assert any(
+        "smaller-step.md:3: kind 'check' does not match its directory fixes/" in p
+        for p in problems_of(content)
+    )
 
 
 def test_a_wrong_magic_number_is_reported_at_its_line(content: Path) -> None:

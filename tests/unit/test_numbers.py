@@ -41,7 +41,9 @@ from kb.numbers import evaluate, explain, parse_quoted, table
         ("10.8249", "stuck-at-chance", "ln(50257)"),
     ],
 )
-def test_a_quoted_value_is_named_as_its_formula(quoted: str, symptom: str, formula_part: str) -> None:
+def test_a_quoted_value_is_named_as_its_formula(
+    quoted: str, symptom: str, formula_part: str
+) -> None:
     best = explain(quoted)[0]
     assert best.symptom == symptom
     assert formula_part in best.formula

@@ -42,7 +42,11 @@ CASES: list[tuple[str, str, str]] = [
     ("keras-16", "keras binary crossentropy loss stuck at 16.118", "stuck-at-clamp"),
     ("fp16-9.7", "loss constant 9.7041 with mixed precision", "stuck-at-clamp"),
     # constant
-    ("exactly-constant", "loss is exactly the same value every epoch, weights not updating", "stuck-constant"),
+    (
+        "exactly-constant",
+        "loss is exactly the same value every epoch, weights not updating",
+        "stuck-constant",
+    ),
     ("zh-constant", "loss一直不变，参数没有更新", "stuck-constant"),
     # nan
     ("nan-keras", "loss: nan in keras", "nan-loss"),
@@ -68,11 +72,19 @@ CASES: list[tuple[str, str, str]] = [
     # the five train/test cases of the seed
     ("seed-still-learning", "train loss decreasing and test loss decreasing", "still-learning"),
     ("seed-overfit-zh", "train loss不断下降，test loss趋于不变", "overfitting"),
-    ("seed-data-problem", "train loss flat but test loss keeps decreasing", "train-flat-val-falling"),
+    (
+        "seed-data-problem",
+        "train loss flat but test loss keeps decreasing",
+        "train-flat-val-falling",
+    ),
     ("seed-data-problem-zh", "train loss 趨於不變,test loss不斷下降", "train-flat-val-falling"),
     ("seed-both-rising", "both train and test loss keep increasing", "both-rising"),
     ("seed-both-rising-zh", "train loss 不斷上公升,test loss不斷上公升", "both-rising"),
-    ("overfit-classic", "Why does my validation loss increase while training loss decreases?", "overfitting"),
+    (
+        "overfit-classic",
+        "Why does my validation loss increase while training loss decreases?",
+        "overfitting",
+    ),
     ("overfit-zh", "验证集loss上升", "overfitting"),
     ("overfit-word", "model is overfitting", "overfitting"),
     ("overfit-zh-trad", "過擬合怎麼辦", "overfitting"),
@@ -137,6 +149,9 @@ def test_counts_are_not_read_as_loss_values() -> None:
 
 
 def test_the_sentence_shape_gives_the_split_directions() -> None:
-    assert shape_signals(normalize("val loss going up while train loss goes down"))[0][0] == "overfitting"
+    assert (
+        shape_signals(normalize("val loss going up while train loss goes down"))[0][0]
+        == "overfitting"
+    )
     assert shape_signals(normalize("训练集loss下降，验证集loss上升"))[0][0] == "overfitting"
     assert shape_signals(normalize("increasing validation loss"))[0][0] == "overfitting"

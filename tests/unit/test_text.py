@@ -31,10 +31,18 @@ def test_simplified_and_ascii_text_is_unchanged_by_conversion() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["loss stuck at 87.33", "训练 loss 不下降", "a", "val loss going up while train loss goes down", "x  y"],
+    [
+        "loss stuck at 87.33",
+        "训练 loss 不下降",
+        "a",
+        "val loss going up while train loss goes down",
+        "x  y",
+    ],
 )
 def test_the_analyzer_matches_scikit_learn_char_wb(text: str) -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    analyzer = TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAM_RANGE, lowercase=False).build_analyzer()
+    analyzer = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=NGRAM_RANGE, lowercase=False
+    ).build_analyzer()
     assert char_wb_ngrams(text, *NGRAM_RANGE) == analyzer(text)
