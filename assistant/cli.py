@@ -134,6 +134,65 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --------------------------------------------------------------------------- triage
+
+_PROGRESS_MIN_BYTES = 50 * 1024 * 1024
+
+
+def _progress_printer(path: str) -> Callable[[int, int], None] | None:
+    """A progress callback writing to stderr, for a terminal only."""
+    if not sys.stderr.isatty():
+        return None
+    shown = plain(path)
+
+    def show(done: int, total: int) -> None:
+        if total < _PROGRESS_MIN_BYTES:
+            return
+        end = "\n" if done >= total else ""
+        sys.stderr.write(f"\rreading {shown}: {done / total:4.0%} ({done / 1e6:,.0f} of {total / 1e6:,.0f} MB){end}")
+        sys.stderr.flush()
+
+    return show
+
+
+def cmd_triage(args: argparse.Namespace) -> int:
+    from assistant.triage.detect import diagnose
+    from assistant.triage.model import TriageInputError
+    from assistant.triage.read import read_log
+
+    if args.paths.count("-") > 1:
+        raise UsageError("standard input (-) can be named only once")
+    kb = None
+    status = EXIT_OK
+    for path in args.paths:
+        try:
+            log = read_log(path, progress=_progress_printer(path))
+            if args.metric and args.metric.lower() not in {s.name for s in log.series}:
+                names = ", ".join(sorted({s.name for s in log.series})[:12])
+                raise TriageInputError(path, f"no series named {args.metric!r} (found: {names})")
+            result = diagnose(log, args.metric.lower() if args.metric else None)
+        except TriageInputError as error:
+            status = EXIT_BAD_INPUT
+            print(f"lossdoctor: {plain(str(error))}", file=sys.stderr)
+            if args.json:
+                from assistant import render
+
+                print(json.dumps(render.triage_error_json(path, error.problem), ensure_ascii=False))
+            continue
+        from assistant import render
+
+        if args.json:
+            print(json.dumps(render.triage_json(result), ensure_ascii=False), flush=True)
+        else:
+            if kb is None:
+                from kb.index import load_kb
+
+                kb = load_kb()
+            print(render.triage_text(result, kb, plot=not args.no_plot), flush=True)
+            print()
+    return status
+
+
 # --------------------------------------------------------------------------- interview
 
 
@@ -215,8 +274,10 @@ def cmd_kb_build(args: argparse.Namespace) -> int:
 
 _EPILOG = """\
 examples:
+  lossdoctor                                     the guided interview (terminal UI)
   lossdoctor search "loss stuck at 87.33"        what does this symptom mean?
   lossdoctor search "验证集loss上升" --json        Chinese works too; JSON for scripts
+  lossdoctor triage train.log                    what is wrong with this run?
   lossdoctor explain 2.3026                      what a constant loss value means
   lossdoctor show stuck-87-3365                  one entry with its causes, checks and fixes
   lossdoctor kb check                            validate the knowledge base
@@ -289,6 +350,27 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     explain.add_argument("value", help="the loss value as you see it, e.g. 87.33")
     explain.add_argument("--json", action="store_true", help="print the explanation as JSON")
+
+    triage = add(
+        "triage", cmd_triage, "read training logs and name what is wrong",
+        "Read one or more training logs in the format their framework wrote, name the symptom\n"
+        "with its evidence (steps and values), and list the knowledge base's causes, checks and\n"
+        "fixes for it, with a plot of the loss.\n\n"
+        "PATH is a file (plain or gzip-compressed), a directory (a TensorBoard run, or a run\n"
+        "directory holding one known log file), or - for standard input. Formats are detected:\n"
+        "Caffe, Keras (stdout and CSVLogger), PyTorch Lightning metrics.csv, Hugging Face\n"
+        "trainer_state.json and printed dicts, TensorBoard events, YOLOv5/v8 results.csv,\n"
+        "MMDetection, Detectron2 metrics.json, fairseq, darknet, TF Object Detection, tqdm and\n"
+        "Lightning progress bars, MXNet, ESPnet, nnU-Net, and generic print / CSV / JSON lines.\n\n"
+        "Exit code 0 when every input was analysed, 2 when one could not be read (the others\n"
+        "are still analysed and printed).\n\n"
+        "examples:\n  lossdoctor triage train.log\n  lossdoctor triage runs/exp1/ lightning_logs/version_0/metrics.csv\n"
+        "  zcat train.log.gz | lossdoctor triage - --json",
+    )  # fmt: skip
+    triage.add_argument("paths", nargs="+", metavar="PATH", help="log files, run directories, or - for standard input")
+    triage.add_argument("--json", action="store_true", help='one object per input per line: {"path", "format", "series", "findings", "primary"}')
+    triage.add_argument("--metric", metavar="NAME", help="diagnose this series instead of the training loss chosen by name")
+    triage.add_argument("--no-plot", action="store_true", help="leave out the loss plot")
 
     chat = add(
         "chat", cmd_chat, "the interview in plain lines (works through a pipe)",

@@ -197,3 +197,155 @@ def print_entry(kb: KnowledgeBase, entry_id: str, *, chinese: bool = False) -> N
 def entry_line(entry: Entry) -> str:
     """``id  title`` for lists."""
     return f"{entry.id}  {entry.title}"
+
+
+# --------------------------------------------------------------------------- triage
+
+
+def _step(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def triage_json(result: Any) -> dict[str, Any]:
+    """The ``--json`` object of one analysed input."""
+    return {
+        "path": result.log.path,
+        "format": result.log.format,
+        "series": [
+            {"name": s.name, "split": s.split, "points": s.points, "first_step": s.first_step, "last_step": s.last_step}
+            for s in result.log.series
+        ],
+        "findings": [
+            {
+                "symptom": f.symptom, "confidence": round(float(f.confidence), 3), "summary": f.summary,
+                "start_step": f.start_step, "end_step": f.end_step,
+            }
+            for f in result.findings
+        ],  # fmt: skip
+        "primary": result.primary,
+    }
+
+
+def triage_error_json(path: str, problem: str) -> dict[str, Any]:
+    """The ``--json`` object of an input that could not be read."""
+    return {"path": path, "format": None, "series": [], "findings": [], "primary": None, "error": problem}
+
+
+def sparkline(values: Sequence[float], columns: int) -> str:
+    """The values as one line of block characters, resampled to ``columns`` cells; a cell with a
+    nan or inf shows ``!``."""
+    import math
+
+    if not values:
+        return ""
+    cells = []
+    n = len(values)
+    count = min(columns, n)
+    for i in range(count):
+        chunk = values[i * n // count : max(i * n // count + 1, (i + 1) * n // count)]
+        cells.append(float("nan") if any(not math.isfinite(v) for v in chunk) else sum(chunk) / len(chunk))
+    finite = [c for c in cells if math.isfinite(c)]
+    if not finite:
+        return "!" * len(cells)
+    low, high = min(finite), max(finite)
+    blocks = "▁▂▃▄▅▆▇█"
+    out = []
+    for c in cells:
+        if not math.isfinite(c):
+            out.append("!")
+        elif high == low:
+            out.append(blocks[3])
+        else:
+            out.append(blocks[min(7, int((c - low) / (high - low) * 7.999))])
+    return "".join(out)
+
+
+def loss_plot(result: Any, columns: int, rows: int = 12) -> str:
+    """A small plot of the training and validation loss, with the primary finding's step range
+    marked by vertical lines; empty when there is nothing to draw."""
+    import math
+
+    import plotext as plt
+
+    curves = [(s, label) for s, label in ((result.loss, "train"), (result.val_loss, "val")) if s is not None and s.points > 1]
+    if not curves:
+        return ""
+    plt.clear_figure()
+    plt.theme("clear")
+    plt.plotsize(columns, rows)
+    spread = []
+    for series, label in curves:
+        points = [(float(x), float(y)) for x, y in zip(series.steps, series.values, strict=True) if math.isfinite(y)]
+        if len(points) < 2:
+            continue
+        step = max(1, len(points) // 2000)  # plotting a million points draws nothing more
+        xs, ys = zip(*points[::step], strict=True)
+        spread += ys
+        plt.plot(list(xs), list(ys), label=label, marker="braille")
+    if not spread:
+        return ""
+    positive = [y for y in spread if y > 0]
+    if len(positive) == len(spread) and max(positive) / min(positive) > 1e3:
+        plt.yscale("log")
+    primary = next((f for f in result.findings if f.symptom == result.primary), None)
+    if primary is not None and primary.start_step is not None and primary.end_step is not None and primary.start_step != primary.end_step:
+        plt.vline(primary.start_step)
+        plt.vline(primary.end_step)
+    plt.xlabel(result.loss.step_unit if result.loss is not None else "step")
+    return plt.uncolorize(plt.build())
+
+
+def triage_text(result: Any, kb: KnowledgeBase, *, plot: bool = True) -> str:
+    """The report of one analysed input: format, series, findings, the knowledge base's causes,
+    checks and fixes for the primary finding, and a plot of the loss."""
+    columns = width()
+    log = result.log
+    lines = [_clip(f"== {plain(log.path)} ==", columns), f"format: {log.format}", "series:"]
+    name_width = min(28, max((len(plain(s.name)) for s in log.series), default=4))
+    shown = sorted(log.series, key=lambda s: (s is not result.loss and s is not result.val_loss, "loss" not in s.name, s.name))
+    for series in shown[:12]:
+        mark = " <- training loss" if series is result.loss else " <- validation loss" if series is result.val_loss else ""
+        lines.append(
+            _clip(
+                f"  {plain(series.name):<{name_width}} {series.split:<5} {series.points:>8,} points  "
+                f"{series.step_unit} {_step(series.first_step)} .. {_step(series.last_step)}{mark}",
+                columns,
+            )
+        )
+    if len(shown) > 12:
+        lines.append(f"  ... and {len(shown) - 12} more series")
+    for note in log.notes[:5]:
+        lines.append(_clip(f"  note: {plain(note)}", columns))
+    lines.append("findings:")
+    if not result.findings:
+        lines.append("  none: no usable loss series")
+    for rank, finding in enumerate(result.findings, start=1):
+        star = "*" if finding.symptom == result.primary else " "
+        lines.append(_wrap(f" {star}{rank}. {finding.symptom} ({finding.confidence:.2f}): {plain(finding.summary)}", columns, indent="      "))
+    for series, label in ((result.loss, "train"), (result.val_loss, "val")):
+        if series is not None and series.points > 1:
+            values = [float(v) for v in series.values]
+            lines.append(f"  {label:<5} {sparkline(values, columns - 30)}  {values[0]:.4g} -> {values[-1]:.4g}")
+    if plot:
+        drawn = loss_plot(result, columns - 2)
+        if drawn:
+            lines += ["", drawn.rstrip()]
+    if result.primary and result.primary in kb:
+        symptom = kb.symptom(result.primary)
+        lines += ["", _clip(f"Diagnosis: {symptom.title} ({symptom.id})", columns)]
+        causes = kb.causes_of(symptom.id)[:3]
+        if causes:
+            lines.append("Most likely causes, with how to check and what to do:")
+        for number, cause in enumerate(causes, start=1):
+            lines.append(_clip(f"  {number}. {cause.title} ({cause.id})", columns))
+            for check in kb.checks_of(cause)[:2]:
+                lines.append(_clip(f"     check: {check.title} ({check.id})", columns))
+            for fix in kb.fixes_of(cause)[:2]:
+                lines.append(_clip(f"     fix:   {fix.title} ({fix.id})", columns))
+        lines.append("Sources:")
+        lines += [_clip(f"  {source}", columns) for source in symptom.sources[:3]]
+        lines.append(_clip(f"More: lossdoctor show {symptom.id}", columns))
+        lines.append(_clip(f"Tell the causes apart: lossdoctor chat --log {plain(log.path)}", columns))
+    return "\n".join(lines)

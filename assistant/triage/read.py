@@ -1,0 +1,273 @@
+"""``read_log``: open an input, sniff its format, stream it through the best reader and
+build tidy float64 :class:`~assistant.triage.model.Series`.
+
+Large plain Caffe logs are split across the machine's cores (byte ranges cut at line
+breaks, each parsed by a worker process, merged in order). Memory stays bounded: single
+readings are buffered in ``array('d')``, batches stay the numpy arrays the readers made, and
+large series that have the same steps (a Caffe loss and its net outputs) share one read-only
+steps array. Unusable input raises
+:class:`~assistant.triage.model.TriageInputError`, never anything else.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from array import array
+from collections.abc import Callable, Iterable, Iterator
+from typing import BinaryIO
+
+import numpy as np
+
+from .inputs import CHUNK_BYTES, Opened, head_text, normalise, open_input, raw_chunks
+from .model import LogData, Reading, Series, TriageInputError
+from .readers import GenericReader, by_name, pick
+from .readers.base import Batch, Reader, is_loss_name
+from .readers.caffe import Piece, merge_pieces, parse_piece
+
+Progress = Callable[[int, int], None]
+
+PARALLEL_MIN_BYTES = 64 * 1024 * 1024
+PIECE_BYTES = 32 * 1024 * 1024
+WHOLE_MAX_BYTES = 512 * 1024 * 1024
+SHARE_MIN_POINTS = 1 << 20
+"""Series of at least this many points that have the same steps share one read-only array."""
+
+
+class _Acc:
+    """The readings of one series: single readings buffered in ``array('d')``, batches kept
+    as the arrays the reader made (series of one reader often share one steps array)."""
+
+    __slots__ = ("steps", "values", "epochs", "s_buf", "v_buf", "e_buf", "has_epoch")
+
+    def __init__(self) -> None:
+        self.steps: list[np.ndarray] = []
+        self.values: list[np.ndarray] = []
+        self.epochs: list[np.ndarray | None] = []
+        self.s_buf = array("d")
+        self.v_buf = array("d")
+        self.e_buf = array("d")
+        self.has_epoch = False
+
+    def add(self, step: float, value: float, epoch: float | None) -> None:
+        self.s_buf.append(step)
+        self.v_buf.append(value)
+        if epoch is None:
+            self.e_buf.append(math.nan)
+        else:
+            self.e_buf.append(epoch)
+            self.has_epoch = True
+        if len(self.s_buf) >= 1 << 20:
+            self._flush()
+
+    def add_batch(self, b: Batch) -> None:
+        self._flush()
+        self.steps.append(np.asarray(b.steps, dtype=np.float64))
+        self.values.append(np.asarray(b.values, dtype=np.float64))
+        if b.epochs is not None:
+            self.epochs.append(np.asarray(b.epochs, dtype=np.float64))
+            self.has_epoch = True
+        else:
+            self.epochs.append(None)
+
+    def _flush(self) -> None:
+        if self.s_buf:
+            self.steps.append(np.frombuffer(self.s_buf, dtype=np.float64))
+            self.values.append(np.frombuffer(self.v_buf, dtype=np.float64))
+            self.epochs.append(np.frombuffer(self.e_buf, dtype=np.float64))
+            self.s_buf = array("d")
+            self.v_buf = array("d")
+            self.e_buf = array("d")
+
+
+def _concat(parts: list[np.ndarray], cache: dict[int, list[np.ndarray]]) -> np.ndarray:
+    """One array of the parts; a large result equal to an earlier one is that earlier array
+    (read-only, shared by the series)."""
+    out = _drain(parts)
+    if len(out) < SHARE_MIN_POINTS:
+        return out
+    for prev in cache.setdefault(len(out), []):
+        if np.array_equal(prev, out, equal_nan=True):
+            return prev
+    out.flags.writeable = False
+    cache[len(out)].append(out)
+    return out
+
+
+def _drain(parts: list[np.ndarray]) -> np.ndarray:
+    """One array of the parts, each part released as soon as it is copied (bounded peak)."""
+    out = np.empty(sum(len(p) for p in parts), dtype=np.float64)
+    pos = 0
+    parts.reverse()
+    while parts:
+        p = parts.pop()
+        out[pos:pos + len(p)] = p
+        pos += len(p)
+        del p
+    return out
+
+
+def collect(items: Iterable[Reading | Batch], reader: Reader) -> tuple[list[Series], list[str]]:
+    """Series from a stream of readings and batches (order of first appearance kept)."""
+    accs: dict[tuple[str, str], _Acc] = {}
+    for item in items:
+        key = (item.name, item.split)
+        acc = accs.get(key)
+        if acc is None:
+            acc = accs[key] = _Acc()
+        if isinstance(item, Batch):
+            acc.add_batch(item)
+        else:
+            acc.add(item.step, item.value, item.epoch)
+    series: list[Series] = []
+    notes: list[str] = []
+    dropped = 0
+    cache: dict[int, list[np.ndarray]] = {}
+    for (name, split), acc in list(accs.items()):
+        acc._flush()
+        if acc.has_epoch:
+            e = np.concatenate([x if x is not None else np.full(len(vv), np.nan)
+                                for x, vv in zip(acc.epochs, acc.values, strict=True)])
+        else:
+            e = None
+        s = _concat(acc.steps, cache)
+        v = _drain(acc.values)
+        bad = np.isnan(s)
+        if bad.any():
+            dropped += int(bad.sum())
+            keep = ~bad
+            s, v = s[keep], v[keep]
+            e = e[keep] if e is not None else None
+        if not len(v):
+            continue
+        unit = reader.units.get(f"{name}|{split}", reader.step_unit)
+        series.append(Series(name=name, split=split, steps=s, values=v,  # type: ignore[arg-type]
+                             step_unit=unit, epochs=e))
+    if dropped:
+        notes.append(f"{dropped} reading(s) before the first step mark dropped")
+    return series, notes
+
+
+def _ranges(path: str, size: int, piece: int) -> list[tuple[int, int]]:
+    """Byte ranges of a file, each ending just after a line break."""
+    cuts = [0]
+    with open(path, "rb") as fh:
+        pos = piece
+        while pos < size:
+            fh.seek(pos)
+            line = fh.readline()
+            pos += len(line)
+            if pos >= size:
+                break
+            cuts.append(pos)
+            pos += piece
+    cuts.append(size)
+    return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+
+
+def _caffe_range(args: tuple[str, int, int]) -> Piece:
+    path, start, end = args
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        data = fh.read(end - start)
+    if start == 0 and data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    return parse_piece(normalise(data))
+
+
+def _parallel_caffe(op: Opened, progress: Progress | None) -> Iterator[Batch]:
+    import multiprocessing as mp
+
+    assert op.real_path is not None
+    if op.stream is not None:
+        op.stream.close()
+    ranges = _ranges(op.real_path, op.size, PIECE_BYTES)
+    ctx = mp.get_context("fork")
+    procs = max(1, min(os.cpu_count() or 1, 8))
+    with ctx.Pool(procs) as pool:
+        def pieces() -> Iterator[Piece]:
+            jobs = [(op.real_path, a, b) for a, b in ranges]
+            for (_a, b), piece in zip(ranges, pool.imap(_caffe_range, jobs), strict=True):
+                if progress is not None:
+                    progress(b, op.size)
+                yield piece
+        yield from merge_pieces(pieces())
+
+
+def _has_loss(series: list[Series]) -> bool:
+    return any(is_loss_name(s.name) for s in series)
+
+
+def read_log(path: str, *, progress: Progress | None = None,
+             stdin: BinaryIO | None = None) -> LogData:
+    """Read one training log (file, gzip, directory or ``-``) into series.
+
+    ``progress(bytes_done, bytes_total)`` is called now and then for inputs of known size.
+    Raises :class:`TriageInputError` for input that cannot be used.
+    """
+    try:
+        return _read(path, progress, stdin)
+    except TriageInputError:
+        raise
+    except MemoryError:
+        raise TriageInputError(path, "out of memory while reading the log") from None
+    except RecursionError:
+        raise TriageInputError(path, "log too deeply nested to read") from None
+    except OSError as e:
+        raise TriageInputError(path, f"cannot read ({e.strerror or e})") from None
+    except Exception as e:  # noqa: BLE001 - a reader bug must not become a traceback
+        raise TriageInputError(path, f"could not read the log ({type(e).__name__}: {e})"
+                               .splitlines()[0][:200]) from None
+
+
+def _read(path: str, progress: Progress | None, stdin: BinaryIO | None) -> LogData:
+    op = open_input(path, stdin=stdin)
+    try:
+        return _read_opened(path, op, progress, stdin)
+    finally:
+        if op.stream is not None and op.real_path is not None:
+            op.stream.close()
+
+
+def _read_opened(path: str, op: Opened, progress: Progress | None,
+                 stdin: BinaryIO | None) -> LogData:
+    notes: list[str] = []
+    if op.kind == "tensorboard":
+        reader: Reader = by_name("tensorboard")
+        items: Iterable[Reading | Batch] = reader.parse_events(  # type: ignore[attr-defined]
+            op.event_root or ".", op.event_files)
+        series, extra = collect(items, reader)
+        if not series:
+            raise TriageInputError(path, "TensorBoard events hold no scalars")
+    else:
+        head = head_text(op)
+        reader = pick(head, op.filename)
+        if reader.whole and op.size > WHOLE_MAX_BYTES:
+            raise TriageInputError(path, f"{reader.name} file too large to read whole")
+        if (getattr(reader, "parallel", False) and op.plain_utf8_file
+                and op.size >= PARALLEL_MIN_BYTES and _can_fork()):
+            items = _parallel_caffe(op, progress)
+        else:
+            items = reader.parse(raw_chunks(op, CHUNK_BYTES, progress))
+        series, extra = collect(items, reader)
+        if not _has_loss(series) and not isinstance(reader, GenericReader) and op.real_path:
+            # the sniffed format found no loss: give the generic reader a try
+            op2 = open_input(path, stdin=stdin)
+            generic = GenericReader()
+            g_series, g_extra = collect(generic.parse(raw_chunks(op2, CHUNK_BYTES)), generic)
+            if _has_loss(g_series):
+                reader, series, extra = generic, g_series, g_extra
+    notes.extend(reader.notes)
+    notes.extend(extra)
+    if not series:
+        raise TriageInputError(path, f"no training metrics found (read as {reader.name})")
+    if not _has_loss(series):
+        raise TriageInputError(path, f"no recognisable loss in the log (read as {reader.name})")
+    return LogData(path=path, format=reader.name, series=tuple(series),
+                   notes=tuple(dict.fromkeys(notes)))
+
+
+def _can_fork() -> bool:
+    import multiprocessing as mp
+
+    return "fork" in mp.get_all_start_methods()
