@@ -50,7 +50,6 @@ def test_markup_and_escape_sequences_typed_by_the_user_are_shown_literally(run: 
 
 @pytest.mark.parametrize("log", ["tests/data/logs/sample/01-caffe-c3d-stuck87.log"])
 def test_chat_with_a_log_starts_from_its_finding(run: Run, log: str) -> None:
-    pytest.importorskip("assistant.triage.read", reason="triage readers not installed")
     done = run("chat", "--log", str(REPO / log), stdin="")
     assert done.returncode == 0, done.stderr
     assert "87.3365" in done.stdout.splitlines()[0]
