@@ -17,10 +17,26 @@ def _modules_after(code: str, env: dict[str, str] | None = None) -> set[str]:
 
 def test_the_knowledge_base_and_cli_modules_do_not_import_textual() -> None:
     modules = _modules_after(
-        "import kb.load, kb.validate, kb.search, kb.numbers, kb.index, assistant.cli, assistant.render"
+        "import kb.load, kb.validate, kb.search, kb.numbers, kb.index, kb.tree, assistant.cli, "
+        "assistant.render"
     )
     assert "textual" not in modules
     assert "sklearn" not in modules
+
+
+def test_the_engine_search_and_triage_do_not_import_textual() -> None:
+    modules = _modules_after(
+        "import assistant.interview, assistant.chat, assistant.triage.read, "
+        "assistant.triage.detect, assistant.triage.readers, kb.search"
+    )
+    assert "textual" not in modules and "rich" not in modules
+
+
+def test_help_does_not_import_the_tui_or_scikit_learn() -> None:
+    modules = _modules_after(
+        "from assistant.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass"
+    )
+    assert "textual" not in modules and "sklearn" not in modules
 
 
 def test_a_search_with_a_built_index_imports_neither_textual_nor_sklearn(
