@@ -74,8 +74,9 @@ class SearchIndex:
     """TF-IDF over titles and aliases."""
     bodies: TfidfModel
     """TF-IDF over the bodies."""
-    phrases_by_doc: tuple[tuple[str, ...], ...]
-    """For each document, its normalised title and aliases, for fuzzy matching."""
+    phrases_by_doc: tuple[tuple[tuple[str, str], ...], ...]
+    """For each document, its normalised titles and aliases with their content words
+    (:func:`kb.text.content_words`), for fuzzy matching."""
     symptoms_of: tuple[tuple[int, ...], ...]
     """For each document, the symptom documents it belongs to."""
 
@@ -113,7 +114,7 @@ def _fit(texts: list[str]) -> TfidfModel:
 
 def build(kb: KnowledgeBase, stamp: str = "") -> SearchIndex:
     """Fit the index for ``kb`` (imports scikit-learn)."""
-    from kb.text import normalize
+    from kb.text import content_words, normalize
 
     entries = sorted(kb.entries.values(), key=lambda e: (e.kind != "symptom", e.id))
     number = {e.id: i for i, e in enumerate(entries)}
@@ -129,7 +130,7 @@ def build(kb: KnowledgeBase, stamp: str = "") -> SearchIndex:
         normalised = [normalize(label) for label in labels if label]
         name_texts.append(" ".join(normalised))
         body_texts.append(normalize(f"{entry.body}\n{entry.body_zh}"))
-        phrases.append(tuple(text for text in dict.fromkeys(normalised) if text))
+        phrases.append(tuple((text, content_words(text)) for text in dict.fromkeys(normalised) if text))
     symptoms_of = tuple(
         tuple(number[s.id] for s in kb.symptoms_of(e.id) if isinstance(s, Symptom)) for e in entries
     )

@@ -24,7 +24,7 @@ from rapidfuzz import fuzz
 
 from kb.index import NGRAM_RANGE, SearchIndex, TfidfModel, load_index
 from kb.numbers import explain, parse_quoted
-from kb.text import char_wb_ngrams, normalize
+from kb.text import char_wb_ngrams, content_words, normalize
 
 #: How many entries (the best by TF-IDF) are fuzzy-matched; TF-IDF already tolerates typos.
 FUZZY_CANDIDATES = 40
@@ -99,18 +99,6 @@ def _tfidf_scores(model: TfidfModel, text: str) -> dict[int, float]:
     return scores
 
 
-#: Words too common in this domain to count in a fuzzy match ("loss 爆炸" must not match every
-#: query that says "loss" by its shared token).
-_FUZZY_STOPWORDS = frozenset(
-    "loss losses my the a an is it its of to in at on and i why does do how what with when "
-    "keeps keep still very after".split()
-)
-
-
-def _content_words(text: str) -> str:
-    return " ".join(w for w in text.split() if w not in _FUZZY_STOPWORDS)
-
-
 def _fuzzy_scores(
     index: SearchIndex, text: str, candidates: list[int]
 ) -> tuple[dict[int, float], dict[int, str]]:
@@ -118,13 +106,12 @@ def _fuzzy_scores(
     best: dict[int, float] = defaultdict(float)
     phrase_of: dict[int, str] = {}
     by_doc = index.phrases_by_doc
-    text = _content_words(text)
+    text = content_words(text)
     if not text:
         return best, phrase_of
     short_query = len(text) <= 3
     for doc in candidates:
-        for full_phrase in by_doc[doc]:
-            phrase = _content_words(full_phrase)
+        for full_phrase, phrase in by_doc[doc]:
             if not phrase:
                 continue
             score = fuzz.token_set_ratio(text, phrase, score_cutoff=55)

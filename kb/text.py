@@ -98,3 +98,16 @@ def char_wb_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
             if offset == 0:  # the word is shorter than n
                 break
     return grams
+
+
+#: Words too common in this domain to count in a fuzzy match ("loss 爆炸" must not match every
+#: query that says "loss" by its shared token).
+FUZZY_STOPWORDS = frozenset(
+    "loss losses my the a an is it its of to in at on and i why does do how what with when "
+    "keeps keep still very after".split()
+)
+
+
+def content_words(text: str) -> str:
+    """Normalised text without :data:`FUZZY_STOPWORDS`, for fuzzy matching."""
+    return " ".join(w for w in text.split() if w not in FUZZY_STOPWORDS)
