@@ -208,8 +208,8 @@ class MXNetSpeedometerReader(LineReader):
                 raw.append((name, split, float(m.group(1)), None, to_float(m.group(3))))
                 last_b = None
         per = max_batch + (interval or 1.0)
-        for name, split, ep, b, v in raw:
-            step = ep + (b / per if b is not None else 1.0)
+        for name, split, ep, batch, v in raw:
+            step = ep + (batch / per if batch is not None else 1.0)
             yield Reading(name, split, step, v, ep)  # type: ignore[arg-type]
 
 
@@ -265,8 +265,8 @@ class ESPnetReader(LineReader):
                     continue
                 row: dict[str, str] = {}
                 for c in cells:
-                    k = max((i for i, st in enumerate(starts) if st <= c.start() + 1), default=0)
-                    row.setdefault(cols[k], c.group(0))
+                    column = max((i for i, st in enumerate(starts) if st <= c.start() + 1), default=0)
+                    row.setdefault(cols[column], c.group(0))
                 ep = to_float(row.get(cols[0], "nan"))
                 it = to_float(row.get(cols[1], "nan")) if len(cols) > 1 else ep
                 for name in cols[2:]:

@@ -48,7 +48,7 @@ class _KerasBase(LineReader):
             if not metrics:
                 continue
             b = BAR_RE.search(line)
-            done = bool(b) and b.group(1) == b.group(2)
+            done = b is not None and b.group(1) == b.group(2)
             if "ETA" in line and not done:
                 done = False
             is_final = done or "ETA" not in line
