@@ -144,12 +144,15 @@ def _progress_printer(path: str) -> Callable[[int, int], None] | None:
     if not sys.stderr.isatty():
         return None
     shown = plain(path)
+    last = [-1]  # the percentage last printed
 
     def show(done: int, total: int) -> None:
-        if total < _PROGRESS_MIN_BYTES:
+        percent = min(100, int(100 * done / total)) if total else 100
+        if total < _PROGRESS_MIN_BYTES or percent == last[0]:
             return
-        end = "\n" if done >= total else ""
-        sys.stderr.write(f"\rreading {shown}: {done / total:4.0%} ({done / 1e6:,.0f} of {total / 1e6:,.0f} MB){end}")
+        last[0] = percent
+        end = "\n" if percent == 100 else ""
+        sys.stderr.write(f"\rreading {shown}: {percent:3d}% ({done / 1e6:,.0f} of {total / 1e6:,.0f} MB){end}")
         sys.stderr.flush()
 
     return show
