@@ -140,12 +140,33 @@ def collect(items: Iterable[Reading | Batch], reader: Reader) -> tuple[list[Seri
             e = e[keep] if e is not None else None
         if not len(v):
             continue
+        s, restarted = _cumulative_steps(s)
+        if restarted:
+            notes.append(f"{name}: the step counter restarts {restarted} time(s) (once per epoch?); steps are counted on")
         unit = reader.units.get(f"{name}|{split}", reader.step_unit)
         series.append(Series(name=name, split=split, steps=s, values=v,  # type: ignore[arg-type]
                              step_unit=unit, epochs=e))
     if dropped:
         notes.append(f"{dropped} reading(s) before the first step mark dropped")
     return series, notes
+
+
+def _cumulative_steps(steps: np.ndarray) -> tuple[np.ndarray, int]:
+    """Steps that restart (``Epoch [2/5], Step [100/600]`` after step 600) made cumulative:
+    each restarted segment is shifted by the largest step of the segments before it. Returns
+    the steps and how many restarts there were (0: unchanged)."""
+    if steps.shape[0] < 3:
+        return steps, 0
+    resets = np.flatnonzero(np.diff(steps) < 0) + 1
+    if not resets.shape[0] or resets.shape[0] > steps.shape[0] // 2:
+        return steps, 0  # no restart, or no order at all: leave the axis as it is
+    bounds = np.concatenate(([0], resets, [steps.shape[0]]))
+    out = np.array(steps, dtype=np.float64, copy=True)
+    offset = 0.0
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        out[a:b] += offset
+        offset = float(out[a:b].max())
+    return out, int(resets.shape[0])
 
 
 def _ranges(path: str, size: int, piece: int) -> list[tuple[int, int]]:
