@@ -28,3 +28,18 @@ def test_a_tutorial_style_log_gets_a_global_step_axis(tmp_path: Path) -> None:
     loss = next(s for s in read_log(str(log)).series if s.name == "loss")
     assert np.all(np.diff(loss.steps) > 0)
     assert loss.steps[-1] == 900
+
+
+def test_keras_verbose_2_lines_pasted_without_epoch_headers_are_separate_epochs(tmp_path: Path) -> None:
+    log = tmp_path / "pasted.log"
+    log.write_text(
+        "469/469 - 3s - loss: 0.3025 - accuracy: 0.9123 - val_loss: 0.1500 - val_accuracy: 0.9550\n"
+        "469/469 - 2s - loss: 0.1425 - accuracy: 0.9580 - val_loss: 0.1100 - val_accuracy: 0.9660\n"
+        "469/469 - 2s - loss: 0.1025 - accuracy: 0.9690 - val_loss: 0.0950 - val_accuracy: 0.9710\n",
+        encoding="utf-8",
+    )
+    data = read_log(str(log))
+    loss = next(s for s in data.series if s.name == "loss")
+    assert data.format == "keras-stdout-v2"
+    assert loss.steps.tolist() == [1.0, 2.0, 3.0]
+    assert loss.values.tolist() == [0.3025, 0.1425, 0.1025]

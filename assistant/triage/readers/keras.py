@@ -53,6 +53,10 @@ class _KerasBase(LineReader):
                 done = False
             is_final = done or "ETA" not in line
             key = epoch
+            if key in last_for_epoch and complete.get(key) and is_final and not seen_epochs:
+                # a second finished epoch line and no `Epoch k/N` lines at all: the headers were
+                # not pasted, so each finished line is the next epoch
+                epoch = key = (key if key is not None else 1) + 1
             if key in last_for_epoch and complete.get(key) and not is_final:
                 continue
             if key in last_for_epoch:
