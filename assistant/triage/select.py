@@ -140,6 +140,19 @@ def sum_series(parts: list[Series], split: str) -> Series:
     return Series(name, split, out_steps.astype(float), total, first.step_unit, epochs)  # type: ignore[arg-type]
 
 
+_DISCRIMINATOR = re.compile(r"^(?:d_loss|loss_d|disc_loss|discriminator_loss|loss_dis|errd|d_total)$")
+_GENERATOR = re.compile(r"^(?:g_loss|loss_g|gen_loss|generator_loss|loss_gen|errg|g_total)$")
+
+
+def _discriminator(train_losses: list[Series]) -> Series | None:
+    """The discriminator's loss when the log has both a discriminator and a generator loss."""
+    names = {base_name(s.name): s for s in train_losses}
+    disc = next((s for n, s in names.items() if _DISCRIMINATOR.match(n)), None)
+    if disc is not None and any(_GENERATOR.match(n) for n in names):
+        return disc
+    return None
+
+
 def select_series(log: LogData, metric: str | None = None) -> Selection:
     """Pick the training loss, validation loss, components, accuracies and learning rate.
 
@@ -163,6 +176,10 @@ def select_series(log: LogData, metric: str | None = None) -> Selection:
         loss = next((s for s in train_losses if base_name(s.name) in ("avg_loss", "avg loss")), None)
     if loss is None:
         loss = _pick_total(train_losses)
+    if loss is None:
+        # a GAN's two players are not parts of one total: the discriminator's loss is the one
+        # whose collapse (to 0) or stall tells what went wrong; the generator's is reported
+        loss = _discriminator(train_losses)
     if loss is None and train_losses:
         if len(train_losses) == 1:
             loss = train_losses[0]

@@ -17,6 +17,7 @@ from .frameworks import (
     MXNetSpeedometerReader,
     NnUNetReader,
     TFObjectDetectionReader,
+    TorchExamplesReader,
 )
 from .generic import GenericReader, PythonLoggingReader
 from .jsonlogs import Detectron2Reader, HFTrainerStateReader, JsonLinesReader, MMDetJsonReader
@@ -41,6 +42,7 @@ READERS: list[type[Reader]] = [
     MXNetSpeedometerReader,
     ESPnetReader,
     NnUNetReader,
+    TorchExamplesReader,
     KerasV1Reader,
     KerasV2Reader,
     HFPrintedReader,

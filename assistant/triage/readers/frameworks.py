@@ -358,3 +358,44 @@ class HFPrintedReader(LineReader):
                     if k in NOT_METRICS:
                         continue
                     yield Reading(k, split_of(k), step, v, ep)
+
+
+# ---------------------------------------------------------------------------------------------
+# The PyTorch examples' MNIST-style output, copied into countless scripts:
+#   Train Epoch: 1 [640/60000 (1%)]	Loss: 2.235000
+#   Test set: Average loss: 0.2012, Accuracy: 9411/10000 (94%)
+# ---------------------------------------------------------------------------------------------
+
+TORCH_TRAIN_RE = re.compile(r"Train Epoch:\s*(\d+)\s*\[(\d+)/(\d+)[^\]]*\]\s*Loss:\s*(" + NUM + r")")
+TORCH_TEST_RE = re.compile(
+    r"(Test|Validation|Val) set:\s*Average loss:\s*(" + NUM + r")(?:,\s*Accuracy:\s*(\d+)/(\d+))?"
+)
+
+
+class TorchExamplesReader(LineReader):
+    """``Train Epoch: E [n/N (p%)]  Loss: x`` and ``Test set: Average loss: y`` lines (the
+    PyTorch examples' MNIST script and its many copies). Steps are fractional epochs."""
+
+    name = "pytorch-examples"
+    step_unit = "epoch"
+
+    def sniff(self, head: str, filename: str) -> float:
+        return 0.9 if TORCH_TRAIN_RE.search(head) else 0.0
+
+    def parse_lines(self, lines: Iterable[str]) -> Iterator[Reading | Batch]:
+        epoch = 0.0
+        for line in lines:
+            m = TORCH_TRAIN_RE.search(line)
+            if m:
+                epoch = float(m.group(1))
+                seen, total = float(m.group(2)), float(m.group(3)) or 1.0
+                step = epoch - 1 + seen / total
+                yield Reading("loss", "train", step, to_float(m.group(4)), epoch)
+                continue
+            m = TORCH_TEST_RE.search(line)
+            if m:
+                split = "test" if m.group(1) == "Test" else "val"
+                yield Reading(f"{split}_loss", split, epoch, to_float(m.group(2)), epoch)
+                if m.group(3):
+                    accuracy = float(m.group(3)) / (float(m.group(4)) or 1.0)
+                    yield Reading(f"{split}_accuracy", split, epoch, accuracy, epoch)
