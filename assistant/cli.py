@@ -215,6 +215,8 @@ def _log_start(path: str) -> tuple[str | None, str]:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
+    if args.log == "-":
+        raise UsageError("--log -: standard input carries the answers; give the log as a file (or use 'lossdoctor triage -')")
     from assistant.chat import run_chat
     from assistant.interview import default_interview
 
@@ -228,7 +230,9 @@ def cmd_interview(args: argparse.Namespace) -> int:
     if args.log is not None:
         from pathlib import Path
 
-        if args.log != "-" and not Path(args.log).exists():
+        if args.log == "-":
+            raise UsageError("--log -: in the terminal UI standard input is the keyboard; give the log as a file")
+        if not Path(args.log).exists():
             raise UsageError(f"{args.log}: no such file or directory")
     try:
         from assistant.tui.app import run

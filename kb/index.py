@@ -24,8 +24,8 @@ from kb.paths import cache_dir, content_dir
 #: Character n-gram sizes of both TF-IDF models.
 NGRAM_RANGE = (2, 4)
 #: Bump when the index's shape changes in a way the fingerprint of the code cannot see.
-INDEX_VERSION = 3
-_CODE_FILES = ("index.py", "text.py", "load.py", "model.py")
+INDEX_VERSION = 4
+_CODE_FILES = ("index.py", "text.py", "load.py", "model.py", "search.py")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The widgets of the TUI, one per module, each named for the data it shows."""
