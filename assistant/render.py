@@ -275,7 +275,7 @@ def loss_plot(result: Any, columns: int, rows: int = 12) -> str:
     plt.clear_figure()
     plt.theme("clear")
     plt.plotsize(columns, rows)
-    spread = []
+    spread: list[float] = []
     for series, label in curves:
         points = [(float(x), float(y)) for x, y in zip(series.steps, series.values, strict=True) if math.isfinite(y)]
         if len(points) < 2:

@@ -287,8 +287,9 @@ class _ClosingGzip(gzip.GzipFile):
         try:
             super().close()
         finally:
-            if inner is not None:
-                inner.close()
+            closer = getattr(inner, "close", None)
+            if closer is not None:
+                closer()
 
 
 class _Prefixed(io.RawIOBase):

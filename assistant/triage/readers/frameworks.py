@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from ..model import Reading
+from ..model import Reading, Split
 from .base import NOT_METRICS, NUM, Batch, LineReader, kv_pairs, norm_name, split_of, to_float
 
 # --------------------------------------------------------------------------- MMDetection
@@ -394,7 +394,7 @@ class TorchExamplesReader(LineReader):
                 continue
             m = TORCH_TEST_RE.search(line)
             if m:
-                split = "test" if m.group(1) == "Test" else "val"
+                split: Split = "test" if m.group(1) == "Test" else "val"
                 yield Reading(f"{split}_loss", split, epoch, to_float(m.group(2)), epoch)
                 if m.group(3):
                     accuracy = float(m.group(3)) / (float(m.group(4)) or 1.0)
