@@ -121,6 +121,9 @@ def _fuzzy_scores(
                 continue
             if short_query and len(phrase) > 3 * max(1, len(text)):
                 score *= 0.6  # "nan" alone should not match every long phrase containing it
+            elif len(phrase) > 2 * len(text):
+                # a few words found inside a long alias say less than the whole alias matched
+                score *= 0.8 + 0.2 * 2 * len(text) / len(phrase)
             if len(phrase) < 0.5 * len(text):
                 # a short phrase matched inside a long query counts less than a full match
                 score *= 0.75 + 0.25 * len(phrase) / max(1, 0.5 * len(text))
@@ -228,6 +231,11 @@ def shape_signals(text: str) -> list[tuple[str, float, str]]:
         out.append((symptom, strength, f"train {train or '?'}, val {val or '?'}"))
     elif not moves and pending == "up":
         out.append(("diverging", 0.35, "the loss rises"))
+    elif not moves and pending == "flat":
+        out.append(("stuck-constant", 0.3, "the loss does not move"))
+    elif train == "flat" and val is None:
+        out.append(("loss-not-decreasing", 0.3, "the training loss does not move"))
+        out.append(("plateau", 0.25, "the training loss does not move"))
     return out
 
 
