@@ -234,6 +234,8 @@ def cmd_interview(args: argparse.Namespace) -> int:
             raise UsageError("--log -: in the terminal UI standard input is the keyboard; give the log as a file")
         if not Path(args.log).exists():
             raise UsageError(f"{args.log}: no such file or directory")
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("the interview needs a terminal; 'lossdoctor chat' runs it in plain lines")
     try:
         from assistant.tui.app import run
     except ImportError as error:
@@ -442,6 +444,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
+            if not (sys.stdin.isatty() and sys.stdout.isatty()):
+                parser.print_help()  # no terminal to draw the interview on
+                return EXIT_OK
             return cmd_interview(argparse.Namespace(log=None, resume=False))
         return int(args.func(args))
     except UsageError as error:

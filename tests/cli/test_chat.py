@@ -54,3 +54,11 @@ def test_chat_with_a_log_starts_from_its_finding(run: Run, log: str) -> None:
     assert done.returncode == 0, done.stderr
     assert "87.3365" in done.stdout.splitlines()[0]
     assert "(stuck-87-3365)" in _diagnosis_line(done.stdout)
+
+
+def test_without_a_terminal_lossdoctor_prints_help_and_interview_points_to_chat(run: Run) -> None:
+    bare = run(stdin="")
+    assert bare.returncode == 0 and "usage: lossdoctor" in bare.stdout
+    done = run("interview", stdin="")
+    assert done.returncode == 2
+    assert "lossdoctor chat" in done.stderr and len(done.stderr.strip().splitlines()) == 1
