@@ -34,6 +34,9 @@ NO_WORDS = frozenset(
 
 #: How much a yes / no answer to a cause's question multiplies its weight.
 YES_FACTOR, NO_FACTOR = 4.0, 0.25
+#: At most this many cause questions: the best-ranked unanswered cause is asked each time, so
+#: the rest are the least likely ones.
+MAX_CAUSE_QUESTIONS = 5
 #: Free text jumps straight to a symptom when the best hit is a symptom this far ahead.
 JUMP_MARGIN = 0.2
 
@@ -248,7 +251,7 @@ class Interview:
         ranking = self._rank(walk)
         pending = self._next_cause(walk)
         asked = len([c for c in walk.cause_answers if c in {r.cause.id for r in ranking.causes}])
-        total = asked + (len(self._unasked(walk)))
+        total = min(MAX_CAUSE_QUESTIONS, asked + len(self._unasked(walk)))
         if pending is None:
             return Step(
                 "done",
@@ -316,7 +319,7 @@ class Interview:
         walk.symptom = symptom_id
         walk.note = reason
         symptom = self.kb.symptom(symptom_id)
-        count = len(symptom.causes)
+        count = min(MAX_CAUSE_QUESTIONS, len([c for c in self.kb.causes_of(symptom_id) if c.question]))
         tail = f" Now {count} questions to tell its causes apart." if count else ""
         because = f" ({reason})" if reason else ""
         return f"That is: {symptom.title} ({symptom.id}){because}.{tail}"
@@ -357,6 +360,8 @@ class Interview:
 
     def _next_cause(self, walk: _Walk) -> Cause | None:
         """The unanswered cause ranked highest: asking it settles the most."""
+        if len(walk.cause_answers) >= MAX_CAUSE_QUESTIONS:
+            return None
         unasked = {c.id for c in self._unasked(walk)}
         for ranked in self._rank(walk).causes:
             if ranked.cause.id in unasked:

@@ -205,3 +205,18 @@ def test_a_cycle_a_dead_end_and_an_unreachable_symptom_are_reported(tmp_path: Pa
     assert any("node 'orphan' cannot be reached" in m for m in messages)
     assert any("symptom 'negative-loss' cannot be reached" in m for m in messages)
     assert all(m.startswith(str(path)) for m in messages)
+
+
+def test_at_most_five_cause_questions_are_asked_best_ranked_first(interview: Interview) -> None:
+    from assistant.interview import MAX_CAUSE_QUESTIONS
+
+    assert len(interview.kb.symptom("nan-loss").causes) > MAX_CAUSE_QUESTIONS
+    state = interview.start("nan-loss")
+    asked = 0
+    while (step := interview.step(state)).kind == "cause":
+        assert step.progress == (asked, MAX_CAUSE_QUESTIONS)
+        state = interview.answer(state, "no")
+        asked += 1
+    assert asked == MAX_CAUSE_QUESTIONS and step.kind == "done"
+    # the causes never asked about keep their prior order above the ones answered "no"
+    assert step.diagnosis is not None and step.diagnosis.causes[0].why[0].startswith("listed #")
