@@ -10,6 +10,7 @@ processes'), against the targets: read <= 4x grep wall time, peak RSS <= 300 MB.
 
     python bench/bench_triage_stream.py --size-mb 1024 --runs 3
     python bench/bench_triage_stream.py --size-mb 50 --runs 1      # quick check
+    python bench/bench_triage_stream.py --format print             # plain print lines
 """
 
 from __future__ import annotations
@@ -90,6 +91,43 @@ def generate(path: str, size_mb: float, seed: int = 0) -> int:
     return os.path.getsize(path)
 
 
+PRINT_LINE = "Epoch {e} | iter {i}/{n} | loss: {loss} | acc: {acc} | lr: {lr}\n"
+PRINT_VAL = "Epoch {e} validation | val_loss: {loss} | val_acc: {acc}\n"
+PRINT_NOISE = [
+    "Saving checkpoint to runs/exp3/ckpt_last.pt\n",
+    "data loader: worker 3 restarted\n",
+    "  warnings.warn(\"Detected call of `lr_scheduler.step()` before `optimizer.step()`\")\n",
+]
+
+
+def generate_print(path: str, size_mb: float, seed: int = 0) -> int:
+    """A plain ``print`` training log (the plain-print reader's format) of about size_mb."""
+    rnd = random.Random(seed)
+    target = int(size_mb * 1024 * 1024)
+    written = 0
+    it = 0
+    per_epoch = 5000
+    with open(path, "w", encoding="utf-8") as fh:
+        while written < target:
+            parts = []
+            for _ in range(5000):
+                e = it // per_epoch + 1
+                loss = 2.5 * 0.9999 ** (it / 20) + rnd.random() * 0.1
+                if it % 100_000 == 40_000:
+                    loss = float("nan")
+                parts.append(PRINT_LINE.format(e=e, i=it % per_epoch, n=per_epoch, loss=f"{loss:.4f}",
+                                               acc=f"{rnd.random():.4f}", lr=f"{0.01 * 0.1 ** (it // 200_000):.6f}"))
+                if rnd.random() < 0.02:
+                    parts.append(rnd.choice(PRINT_NOISE))
+                it += 10
+                if it % per_epoch == 0:
+                    parts.append(PRINT_VAL.format(e=e, loss=f"{loss + 0.2:.4f}", acc=f"{rnd.random():.4f}"))
+            block = "".join(parts)
+            fh.write(block)
+            written += len(block)
+    return os.path.getsize(path)
+
+
 CHILD = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
@@ -127,12 +165,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=3, help="timed runs of each (default 3)")
     ap.add_argument("--dir", default=None, help="where to write the log (default: a temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep the generated log")
+    ap.add_argument("--format", choices=["caffe", "print"], default="caffe",
+                    help="log format to generate: Caffe glog (default) or plain print lines")
     args = ap.parse_args(argv)
     tmp = tempfile.mkdtemp(prefix="lossdoctor-bench-", dir=args.dir)
-    path = os.path.join(tmp, "caffe_train.log")
+    path = os.path.join(tmp, f"{args.format}_train.log")
     try:
         t = time.perf_counter()
-        size = generate(path, args.size_mb)
+        size = (generate if args.format == "caffe" else generate_print)(path, args.size_mb)
         print(f"generated {size / 2**20:.0f} MB in {time.perf_counter() - t:.1f}s: {path}")
         run_grep(path)  # warm the page cache
         greps, reads, walls, rss, wrss = [], [], [], [], []

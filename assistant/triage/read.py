@@ -23,7 +23,7 @@ from .inputs import CHUNK_BYTES, Opened, head_text, normalise, open_input, raw_c
 from .model import LogData, Reading, Series, TriageInputError
 from .readers import GenericReader, by_name, pick
 from .readers.base import Batch, Reader, is_loss_name
-from .readers.caffe import Piece, merge_pieces, parse_piece
+from .readers.caffe import SUB_BYTES, Piece, combine, merge_pieces, parse_piece
 
 Progress = Callable[[int, int], None]
 
@@ -80,17 +80,48 @@ class _Acc:
             self.e_buf = array("d")
 
 
-def _concat(parts: list[np.ndarray], cache: dict[int, list[np.ndarray]]) -> np.ndarray:
+TRIM_MIN_POINTS = 1 << 18
+_TRIM: Callable[[int], int] | None = None
+
+
+def _release_freed() -> None:
+    """Hand freed heap memory back to the OS. The parts of a large series are many
+    mid-sized arrays; glibc keeps their memory after they are freed, so without this the
+    peak RSS of joining them is the parts plus the joined series instead of about one."""
+    global _TRIM
+    if _TRIM is None:
+        try:
+            import ctypes
+
+            _TRIM = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _TRIM = lambda _pad: 0  # noqa: E731 - not glibc: nothing to do
+    _TRIM(0)
+
+
+def _concat(parts: list[np.ndarray], cache: dict[int, list[np.ndarray]],
+            same: dict[tuple[int, ...], np.ndarray] | None = None) -> np.ndarray:
     """One array of the parts; a large result equal to an earlier one is that earlier array
-    (read-only, shared by the series)."""
+    (read-only, shared by the series). ``same`` remembers large results by the identity of
+    their parts: series made of the very same part arrays (the parts are all alive while
+    the series are joined, so equal ids are the same arrays) reuse the result uncopied."""
+    total = sum(len(p) for p in parts)
+    sig = tuple(map(id, parts)) if same is not None and total >= SHARE_MIN_POINTS else None
+    if sig is not None and same is not None and sig in same:
+        parts.clear()
+        return same[sig]
     out = _drain(parts)
     if len(out) < SHARE_MIN_POINTS:
         return out
     for prev in cache.setdefault(len(out), []):
-        if np.array_equal(prev, out, equal_nan=True):
-            return prev
-    out.flags.writeable = False
-    cache[len(out)].append(out)
+        if np.array_equal(prev.view(np.int64), out.view(np.int64)):  # bitwise: one pass
+            out = prev
+            break
+    else:
+        out.flags.writeable = False
+        cache[len(out)].append(out)
+    if sig is not None and same is not None:
+        same[sig] = out
     return out
 
 
@@ -123,6 +154,9 @@ def collect(items: Iterable[Reading | Batch], reader: Reader) -> tuple[list[Seri
     notes: list[str] = []
     dropped = 0
     cache: dict[int, list[np.ndarray]] = {}
+    same: dict[tuple[int, ...], np.ndarray] = {}
+    for acc in accs.values():  # every part exists before any is joined (see _concat)
+        acc._flush()
     for (name, split), acc in list(accs.items()):
         acc._flush()
         if acc.has_epoch:
@@ -130,8 +164,10 @@ def collect(items: Iterable[Reading | Batch], reader: Reader) -> tuple[list[Seri
                                 for x, vv in zip(acc.epochs, acc.values, strict=True)])
         else:
             e = None
-        s = _concat(acc.steps, cache)
+        s = _concat(acc.steps, cache, same)
         v = _drain(acc.values)
+        if len(v) >= TRIM_MIN_POINTS:
+            _release_freed()
         bad = np.isnan(s)
         if bad.any():
             dropped += int(bad.sum())
@@ -157,7 +193,7 @@ def _cumulative_steps(steps: np.ndarray) -> tuple[np.ndarray, int]:
     the steps and how many restarts there were (0: unchanged)."""
     if steps.shape[0] < 3:
         return steps, 0
-    resets = np.flatnonzero(np.diff(steps) < 0) + 1
+    resets = np.flatnonzero(steps[1:] < steps[:-1]) + 1  # one pass, no float temporary
     if not resets.shape[0] or resets.shape[0] > steps.shape[0] // 2:
         return steps, 0  # no restart, or no order at all: leave the axis as it is
     bounds = np.concatenate(([0], resets, [steps.shape[0]]))
@@ -187,13 +223,51 @@ def _ranges(path: str, size: int, piece: int) -> list[tuple[int, int]]:
 
 
 def _caffe_range(args: tuple[str, int, int]) -> Piece:
+    """Readings of one byte range of a plain Caffe log (in a worker process): read and
+    parsed in cache-sized sub-pieces cut at line breaks, merged into one piece."""
     path, start, end = args
-    with open(path, "rb") as fh:
-        fh.seek(start)
-        data = fh.read(end - start)
-    if start == 0 and data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    return parse_piece(normalise(data))
+
+    def chunks() -> Iterator[bytes | bytearray]:
+        # each sub-piece is read into its own buffer, cut back to its last line break (the
+        # file position goes back to the start of the cut-off line): no copies
+        buf = bytearray(min(SUB_BYTES, end - start))
+        with open(path, "rb", buffering=0) as fh:
+            pos = start
+            while pos < end:
+                want = min(SUB_BYTES, end - pos)
+                try:  # reuse the buffer (the last piece's readings do not point into it)
+                    if len(buf) < want:
+                        buf += bytes(want - len(buf))
+                    elif len(buf) > want:
+                        del buf[want:]
+                except BufferError:  # pragma: no cover - still exported: take a new one
+                    buf = bytearray(want)
+                fh.seek(pos)
+                got = fh.readinto(buf)
+                if not got:
+                    break
+                if got < want:
+                    del buf[got:]
+                cut = got
+                if pos + got < end:
+                    cut = buf.rfind(b"\n") + 1
+                    while cut == 0 and pos + len(buf) < end:  # a line longer than the buffer
+                        more = fh.read(min(SUB_BYTES, end - pos - len(buf)))
+                        if not more:
+                            break
+                        nl = more.find(b"\n")
+                        buf += more if nl < 0 else more[:nl + 1]
+                        if nl >= 0:
+                            cut = len(buf)
+                    if cut == 0:
+                        cut = len(buf)
+                    del buf[cut:]
+                if pos == 0 and buf.startswith(b"\xef\xbb\xbf"):
+                    del buf[:3]
+                pos += cut
+                yield normalise(buf)  # type: ignore[arg-type]
+
+    return combine(parse_piece(c) for c in chunks())
 
 
 def _parallel_caffe(op: Opened, progress: Progress | None) -> Iterator[Batch]:
@@ -202,12 +276,13 @@ def _parallel_caffe(op: Opened, progress: Progress | None) -> Iterator[Batch]:
     assert op.real_path is not None
     if op.stream is not None:
         op.stream.close()
-    ranges = _ranges(op.real_path, op.size, PIECE_BYTES)
+    path = op.real_path
+    ranges = _ranges(path, op.size, PIECE_BYTES)
     ctx = mp.get_context("fork")
     procs = max(1, min(os.cpu_count() or 1, 8))
     with ctx.Pool(procs) as pool:
         def pieces() -> Iterator[Piece]:
-            jobs = [(op.real_path, a, b) for a, b in ranges]
+            jobs = [(path, a, b) for a, b in ranges]
             for (_a, b), piece in zip(ranges, pool.imap(_caffe_range, jobs), strict=True):
                 if progress is not None:
                     progress(b, op.size)
@@ -226,6 +301,7 @@ def read_log(path: str, *, progress: Progress | None = None,
     ``progress(bytes_done, bytes_total)`` is called now and then for inputs of known size.
     Raises :class:`TriageInputError` for input that cannot be used.
     """
+    hugepages = _set_hugepages(False)
     try:
         return _read(path, progress, stdin)
     except TriageInputError:
@@ -239,6 +315,20 @@ def read_log(path: str, *, progress: Progress | None = None,
     except Exception as e:  # noqa: BLE001 - a reader bug must not become a traceback
         raise TriageInputError(path, f"could not read the log ({type(e).__name__}: {e})"
                                .splitlines()[0][:200]) from None
+    finally:
+        _set_hugepages(hugepages)
+
+
+def _set_hugepages(on: bool) -> bool:
+    """Turn numpy's transparent-huge-page advice for large arrays on or off; returns the
+    previous setting. Off while reading: where the kernel compacts memory for huge pages on
+    demand (``defrag = madvise``), each fresh large array of the join costs several times
+    its copy, and the arrays here are written once, sequentially."""
+    try:
+        from numpy._core.multiarray import _set_madvise_hugepage  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - other numpy layouts: leave it as it is
+        return on
+    return bool(_set_madvise_hugepage(on))
 
 
 def _read(path: str, progress: Progress | None, stdin: BinaryIO | None) -> LogData:
