@@ -152,7 +152,9 @@ def _progress_printer(path: str) -> Callable[[int, int], None] | None:
             return
         last[0] = percent
         end = "\n" if percent == 100 else ""
-        sys.stderr.write(f"\rreading {shown}: {percent:3d}% ({done / 1e6:,.0f} of {total / 1e6:,.0f} MB){end}")
+        sys.stderr.write(
+            f"\rreading {shown}: {percent:3d}% ({done / 1e6:,.0f} of {total / 1e6:,.0f} MB){end}"
+        )
         sys.stderr.flush()
 
     return show
@@ -216,7 +218,9 @@ def _log_start(path: str) -> tuple[str | None, str]:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     if args.log == "-":
-        raise UsageError("--log -: standard input carries the answers; give the log as a file (or use 'lossdoctor triage -')")
+        raise UsageError(
+            "--log -: standard input carries the answers; give the log as a file (or use 'lossdoctor triage -')"
+        )
     from assistant.chat import run_chat
     from assistant.interview import default_interview
 
@@ -231,7 +235,9 @@ def cmd_interview(args: argparse.Namespace) -> int:
         from pathlib import Path
 
         if args.log == "-":
-            raise UsageError("--log -: in the terminal UI standard input is the keyboard; give the log as a file")
+            raise UsageError(
+                "--log -: in the terminal UI standard input is the keyboard; give the log as a file"
+            )
         if not Path(args.log).exists():
             raise UsageError(f"{args.log}: no such file or directory")
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -376,9 +382,22 @@ def build_parser() -> argparse.ArgumentParser:
         "examples:\n  lossdoctor triage train.log\n  lossdoctor triage runs/exp1/ lightning_logs/version_0/metrics.csv\n"
         "  zcat train.log.gz | lossdoctor triage - --json",
     )  # fmt: skip
-    triage.add_argument("paths", nargs="+", metavar="PATH", help="log files, run directories, or - for standard input")
-    triage.add_argument("--json", action="store_true", help='one object per input per line: {"path", "format", "series", "findings", "primary"}')
-    triage.add_argument("--metric", metavar="NAME", help="diagnose this series instead of the training loss chosen by name")
+    triage.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="log files, run directories, or - for standard input",
+    )
+    triage.add_argument(
+        "--json",
+        action="store_true",
+        help='one object per input per line: {"path", "format", "series", "findings", "primary"}',
+    )
+    triage.add_argument(
+        "--metric",
+        metavar="NAME",
+        help="diagnose this series instead of the training loss chosen by name",
+    )
     triage.add_argument("--no-plot", action="store_true", help="leave out the loss plot")
 
     chat = add(

@@ -319,7 +319,9 @@ class Interview:
         walk.symptom = symptom_id
         walk.note = reason
         symptom = self.kb.symptom(symptom_id)
-        count = min(MAX_CAUSE_QUESTIONS, len([c for c in self.kb.causes_of(symptom_id) if c.question]))
+        count = min(
+            MAX_CAUSE_QUESTIONS, len([c for c in self.kb.causes_of(symptom_id) if c.question])
+        )
         tail = f" Now {count} questions to tell its causes apart." if count else ""
         because = f" ({reason})" if reason else ""
         return f"That is: {symptom.title} ({symptom.id}){because}.{tail}"

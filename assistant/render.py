@@ -214,13 +214,22 @@ def triage_json(result: Any) -> dict[str, Any]:
         "path": result.log.path,
         "format": result.log.format,
         "series": [
-            {"name": s.name, "split": s.split, "points": s.points, "first_step": s.first_step, "last_step": s.last_step}
+            {
+                "name": s.name,
+                "split": s.split,
+                "points": s.points,
+                "first_step": s.first_step,
+                "last_step": s.last_step,
+            }
             for s in result.log.series
         ],
         "findings": [
             {
-                "symptom": f.symptom, "confidence": round(float(f.confidence), 3), "summary": f.summary,
-                "start_step": f.start_step, "end_step": f.end_step,
+                "symptom": f.symptom,
+                "confidence": round(float(f.confidence), 3),
+                "summary": f.summary,
+                "start_step": f.start_step,
+                "end_step": f.end_step,
             }
             for f in result.findings
         ],  # fmt: skip
@@ -230,7 +239,14 @@ def triage_json(result: Any) -> dict[str, Any]:
 
 def triage_error_json(path: str, problem: str) -> dict[str, Any]:
     """The ``--json`` object of an input that could not be read."""
-    return {"path": path, "format": None, "series": [], "findings": [], "primary": None, "error": problem}
+    return {
+        "path": path,
+        "format": None,
+        "series": [],
+        "findings": [],
+        "primary": None,
+        "error": problem,
+    }
 
 
 def sparkline(values: Sequence[float], columns: int) -> str:
@@ -245,7 +261,9 @@ def sparkline(values: Sequence[float], columns: int) -> str:
     count = min(columns, n)
     for i in range(count):
         chunk = values[i * n // count : max(i * n // count + 1, (i + 1) * n // count)]
-        cells.append(float("nan") if any(not math.isfinite(v) for v in chunk) else sum(chunk) / len(chunk))
+        cells.append(
+            float("nan") if any(not math.isfinite(v) for v in chunk) else sum(chunk) / len(chunk)
+        )
     finite = [c for c in cells if math.isfinite(c)]
     if not finite:
         return "!" * len(cells)
@@ -269,7 +287,11 @@ def loss_plot(result: Any, columns: int, rows: int = 12) -> str:
 
     import plotext as plt
 
-    curves = [(s, label) for s, label in ((result.loss, "train"), (result.val_loss, "val")) if s is not None and s.points > 1]
+    curves = [
+        (s, label)
+        for s, label in ((result.loss, "train"), (result.val_loss, "val"))
+        if s is not None and s.points > 1
+    ]
     if not curves:
         return ""
     plt.clear_figure()
@@ -277,7 +299,11 @@ def loss_plot(result: Any, columns: int, rows: int = 12) -> str:
     plt.plotsize(columns, rows)
     spread: list[float] = []
     for series, label in curves:
-        points = [(float(x), float(y)) for x, y in zip(series.steps, series.values, strict=True) if math.isfinite(y)]
+        points = [
+            (float(x), float(y))
+            for x, y in zip(series.steps, series.values, strict=True)
+            if math.isfinite(y)
+        ]
         if len(points) < 2:
             continue
         step = max(1, len(points) // 2000)  # plotting a million points draws nothing more
@@ -290,7 +316,12 @@ def loss_plot(result: Any, columns: int, rows: int = 12) -> str:
     if len(positive) == len(spread) and max(positive) / min(positive) > 1e3:
         plt.yscale("log")
     primary = next((f for f in result.findings if f.symptom == result.primary), None)
-    if primary is not None and primary.start_step is not None and primary.end_step is not None and primary.start_step != primary.end_step:
+    if (
+        primary is not None
+        and primary.start_step is not None
+        and primary.end_step is not None
+        and primary.start_step != primary.end_step
+    ):
         plt.vline(primary.start_step)
         plt.vline(primary.end_step)
     plt.xlabel(result.loss.step_unit if result.loss is not None else "step")
@@ -304,9 +335,22 @@ def triage_text(result: Any, kb: KnowledgeBase, *, plot: bool = True) -> str:
     log = result.log
     lines = [_clip(f"== {plain(log.path)} ==", columns), f"format: {log.format}", "series:"]
     name_width = min(28, max((len(plain(s.name)) for s in log.series), default=4))
-    shown = sorted(log.series, key=lambda s: (s is not result.loss and s is not result.val_loss, "loss" not in s.name, s.name))
+    shown = sorted(
+        log.series,
+        key=lambda s: (
+            s is not result.loss and s is not result.val_loss,
+            "loss" not in s.name,
+            s.name,
+        ),
+    )
     for series in shown[:12]:
-        mark = " <- training loss" if series is result.loss else " <- validation loss" if series is result.val_loss else ""
+        mark = (
+            " <- training loss"
+            if series is result.loss
+            else " <- validation loss"
+            if series is result.val_loss
+            else ""
+        )
         lines.append(
             _clip(
                 f"  {plain(series.name):<{name_width}} {series.split:<5} {series.points:>8,} points  "
@@ -323,11 +367,19 @@ def triage_text(result: Any, kb: KnowledgeBase, *, plot: bool = True) -> str:
         lines.append("  none: no usable loss series")
     for rank, finding in enumerate(result.findings, start=1):
         star = "*" if finding.symptom == result.primary else " "
-        lines.append(_wrap(f" {star}{rank}. {finding.symptom} ({finding.confidence:.2f}): {plain(finding.summary)}", columns, indent="      "))
+        lines.append(
+            _wrap(
+                f" {star}{rank}. {finding.symptom} ({finding.confidence:.2f}): {plain(finding.summary)}",
+                columns,
+                indent="      ",
+            )
+        )
     for series, label in ((result.loss, "train"), (result.val_loss, "val")):
         if series is not None and series.points > 1:
             values = [float(v) for v in series.values]
-            lines.append(f"  {label:<5} {sparkline(values, columns - 30)}  {values[0]:.4g} -> {values[-1]:.4g}")
+            lines.append(
+                f"  {label:<5} {sparkline(values, columns - 30)}  {values[0]:.4g} -> {values[-1]:.4g}"
+            )
     if plot:
         drawn = loss_plot(result, columns - 2)
         if drawn:
@@ -347,5 +399,7 @@ def triage_text(result: Any, kb: KnowledgeBase, *, plot: bool = True) -> str:
         lines.append("Sources:")
         lines += [_clip(f"  {source}", columns) for source in symptom.sources[:3]]
         lines.append(_clip(f"More: lossdoctor show {symptom.id}", columns))
-        lines.append(_clip(f"Tell the causes apart: lossdoctor chat --log {plain(log.path)}", columns))
+        lines.append(
+            _clip(f"Tell the causes apart: lossdoctor chat --log {plain(log.path)}", columns)
+        )
     return "\n".join(lines)

@@ -75,15 +75,25 @@ def generate(path: str, size_mb: float, seed: int = 0) -> int:
                 loss = 2.5 * 0.9999 ** (it / 20) + rnd.random() * 0.1
                 if it % 100_000 == 40_000:
                     loss = float("nan")
-                parts.append(BLOCK.format(
-                    t=t, i=it, ips=f"{1 + rnd.random():.5g}", sec=f"{10 + rnd.random() * 5:.5g}",
-                    loss=f"{loss:.6g}", acc=f"{rnd.random():.6g}", lb=f"{loss * 0.4:.6g}",
-                    lc=f"{loss * 0.6:.6g}", lr=f"{0.01 * 0.1 ** (it // 200_000):g}"))
+                parts.append(
+                    BLOCK.format(
+                        t=t,
+                        i=it,
+                        ips=f"{1 + rnd.random():.5g}",
+                        sec=f"{10 + rnd.random() * 5:.5g}",
+                        loss=f"{loss:.6g}",
+                        acc=f"{rnd.random():.6g}",
+                        lb=f"{loss * 0.4:.6g}",
+                        lc=f"{loss * 0.6:.6g}",
+                        lr=f"{0.01 * 0.1 ** (it // 200_000):g}",
+                    )
+                )
                 if rnd.random() < 0.3:
                     parts.append(rnd.choice(NOISE).format(t=t))
                 if it % 1000 == 0:
-                    parts.append(TEST.format(t=t, i=it, acc=f"{rnd.random():.6g}",
-                                             loss=f"{loss + 0.2:.6g}"))
+                    parts.append(
+                        TEST.format(t=t, i=it, acc=f"{rnd.random():.6g}", loss=f"{loss + 0.2:.6g}")
+                    )
                 it += 20
             block = "".join(parts)
             fh.write(block)
@@ -96,7 +106,7 @@ PRINT_VAL = "Epoch {e} validation | val_loss: {loss} | val_acc: {acc}\n"
 PRINT_NOISE = [
     "Saving checkpoint to runs/exp3/ckpt_last.pt\n",
     "data loader: worker 3 restarted\n",
-    "  warnings.warn(\"Detected call of `lr_scheduler.step()` before `optimizer.step()`\")\n",
+    '  warnings.warn("Detected call of `lr_scheduler.step()` before `optimizer.step()`")\n',
 ]
 
 
@@ -115,13 +125,23 @@ def generate_print(path: str, size_mb: float, seed: int = 0) -> int:
                 loss = 2.5 * 0.9999 ** (it / 20) + rnd.random() * 0.1
                 if it % 100_000 == 40_000:
                     loss = float("nan")
-                parts.append(PRINT_LINE.format(e=e, i=it % per_epoch, n=per_epoch, loss=f"{loss:.4f}",
-                                               acc=f"{rnd.random():.4f}", lr=f"{0.01 * 0.1 ** (it // 200_000):.6f}"))
+                parts.append(
+                    PRINT_LINE.format(
+                        e=e,
+                        i=it % per_epoch,
+                        n=per_epoch,
+                        loss=f"{loss:.4f}",
+                        acc=f"{rnd.random():.4f}",
+                        lr=f"{0.01 * 0.1 ** (it // 200_000):.6f}",
+                    )
+                )
                 if rnd.random() < 0.02:
                     parts.append(rnd.choice(PRINT_NOISE))
                 it += 10
                 if it % per_epoch == 0:
-                    parts.append(PRINT_VAL.format(e=e, loss=f"{loss + 0.2:.4f}", acc=f"{rnd.random():.4f}"))
+                    parts.append(
+                        PRINT_VAL.format(e=e, loss=f"{loss + 0.2:.4f}", acc=f"{rnd.random():.4f}")
+                    )
             block = "".join(parts)
             fh.write(block)
             written += len(block)
@@ -145,14 +165,21 @@ print(json.dumps({"import_s": t1 - t0, "read_s": t2 - t1, "rss_mb": me, "workers
 
 def run_grep(path: str) -> float:
     t = time.perf_counter()
-    subprocess.run(["grep", "-c", "loss", path], check=True, capture_output=True)  # a pipe: grep stops at the first match when stdout is /dev/null
+    subprocess.run(
+        ["grep", "-c", "loss", path], check=True, capture_output=True
+    )  # a pipe: grep stops at the first match when stdout is /dev/null
     return time.perf_counter() - t
 
 
 def run_read(path: str) -> dict[str, float]:
     t = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", CHILD, path], check=True, capture_output=True,
-                         text=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, path],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )
     wall = time.perf_counter() - t
     res = json.loads(out.stdout.strip().splitlines()[-1])
     res["wall_s"] = wall
@@ -165,8 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=3, help="timed runs of each (default 3)")
     ap.add_argument("--dir", default=None, help="where to write the log (default: a temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep the generated log")
-    ap.add_argument("--format", choices=["caffe", "print"], default="caffe",
-                    help="log format to generate: Caffe glog (default) or plain print lines")
+    ap.add_argument(
+        "--format",
+        choices=["caffe", "print"],
+        default="caffe",
+        help="log format to generate: Caffe glog (default) or plain print lines",
+    )
     args = ap.parse_args(argv)
     tmp = tempfile.mkdtemp(prefix="lossdoctor-bench-", dir=args.dir)
     path = os.path.join(tmp, f"{args.format}_train.log")
@@ -186,20 +217,29 @@ def main(argv: list[str] | None = None) -> int:
             rss.append(r["rss_mb"])
             wrss.append(r["workers_rss_mb"])
             info = r
-            print(f"run {i + 1}: grep -c loss {g:.2f}s | read_log {r['read_s']:.2f}s "
-                  f"(child wall {r['wall_s']:.2f}s incl. imports {r['import_s']:.2f}s) | "
-                  f"peak RSS {r['rss_mb']:.0f} MB (workers {r['workers_rss_mb']:.0f} MB)")
+            print(
+                f"run {i + 1}: grep -c loss {g:.2f}s | read_log {r['read_s']:.2f}s "
+                f"(child wall {r['wall_s']:.2f}s incl. imports {r['import_s']:.2f}s) | "
+                f"peak RSS {r['rss_mb']:.0f} MB (workers {r['workers_rss_mb']:.0f} MB)"
+            )
         g, rd, w = statistics.median(greps), statistics.median(reads), statistics.median(walls)
         peak = max(max(rss), max(wrss))
-        print(f"format {info.get('format')}, {info.get('series')} series, "
-              f"{info.get('points')} points")
+        print(
+            f"format {info.get('format')}, {info.get('series')} series, {info.get('points')} points"
+        )
         print(f"median grep -c loss: {g:.2f}s ({size / 2**20 / g:.0f} MB/s)")
-        print(f"median read_log:     {rd:.2f}s ({size / 2**20 / rd:.0f} MB/s); "
-              f"child wall incl. interpreter start {w:.2f}s")
-        print(f"ratio read_log / grep: {rd / g:.2f}x (target <= {TARGET_RATIO:.0f}x) "
-              f"{'OK' if rd / g <= TARGET_RATIO else 'MISSED'}; incl. start-up {w / g:.2f}x")
-        print(f"peak RSS: {peak:.0f} MB (target <= {TARGET_RSS_MB:.0f} MB) "
-              f"{'OK' if peak <= TARGET_RSS_MB else 'MISSED'}")
+        print(
+            f"median read_log:     {rd:.2f}s ({size / 2**20 / rd:.0f} MB/s); "
+            f"child wall incl. interpreter start {w:.2f}s"
+        )
+        print(
+            f"ratio read_log / grep: {rd / g:.2f}x (target <= {TARGET_RATIO:.0f}x) "
+            f"{'OK' if rd / g <= TARGET_RATIO else 'MISSED'}; incl. start-up {w / g:.2f}x"
+        )
+        print(
+            f"peak RSS: {peak:.0f} MB (target <= {TARGET_RSS_MB:.0f} MB) "
+            f"{'OK' if peak <= TARGET_RSS_MB else 'MISSED'}"
+        )
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)

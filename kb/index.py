@@ -130,7 +130,9 @@ def build(kb: KnowledgeBase, stamp: str = "") -> SearchIndex:
         normalised = [normalize(label) for label in labels if label]
         name_texts.append(" ".join(normalised))
         body_texts.append(normalize(f"{entry.body}\n{entry.body_zh}"))
-        phrases.append(tuple((text, content_words(text)) for text in dict.fromkeys(normalised) if text))
+        phrases.append(
+            tuple((text, content_words(text)) for text in dict.fromkeys(normalised) if text)
+        )
     symptoms_of = tuple(
         tuple(number[s.id] for s in kb.symptoms_of(e.id) if isinstance(s, Symptom)) for e in entries
     )

@@ -51,10 +51,24 @@ from assistant.triage.stats import (
 __all__ = ["diagnose", "SYMPTOMS", "PRIMARY_MIN_CONFIDENCE"]
 
 SYMPTOMS: tuple[str, ...] = (
-    "stuck-87-3365", "stuck-at-clamp", "stuck-at-chance", "stuck-constant", "zero-loss",
-    "negative-loss", "nan-loss", "both-rising", "diverging", "overfitting",
-    "train-flat-val-falling", "val-below-train", "periodic", "spikes", "oscillating",
-    "plateau", "slow-decrease", "still-learning",
+    "stuck-87-3365",
+    "stuck-at-clamp",
+    "stuck-at-chance",
+    "stuck-constant",
+    "zero-loss",
+    "negative-loss",
+    "nan-loss",
+    "both-rising",
+    "diverging",
+    "overfitting",
+    "train-flat-val-falling",
+    "val-below-train",
+    "periodic",
+    "spikes",
+    "oscillating",
+    "plateau",
+    "slow-decrease",
+    "still-learning",
 )
 """Every symptom id the detectors emit, most specific first (the default ranking)."""
 
@@ -107,7 +121,13 @@ def _build_targets() -> list[tuple[float, str, str]]:
                 continue  # e.g. -ln(1e-12)/4 = ln 1000: a chance level, not a share of the batch
             label = f"{p}/{q}" if q != 1 else f"{p} x"
             what = "a share of the batch at" if q != 1 else "several losses each at"
-            out.append((v, sym, f"{fmt_value(v, 6)} = {label} of {fmt_value(k, 6)} ({what} the clamp {desc})"))
+            out.append(
+                (
+                    v,
+                    sym,
+                    f"{fmt_value(v, 6)} = {label} of {fmt_value(k, 6)} ({what} the clamp {desc})",
+                )
+            )
     return out
 
 
@@ -123,7 +143,11 @@ def _known_constant(value: float) -> tuple[str, str] | None:
     if not np.isfinite(value) or value <= 0:
         return None
     # an integer print ("100", "87") is taken at face value: 87 is not 87.3365
-    tol = max(print_tolerance(value), 2e-5 * abs(value)) if printed_decimals(value) > 0 else 1e-9 * abs(value)
+    tol = (
+        max(print_tolerance(value), 2e-5 * abs(value))
+        if printed_decimals(value) > 0
+        else 1e-9 * abs(value)
+    )
     d = np.abs(_TARGET_VALUES - value)
     i = int(np.argmin(d))
     if d[i] <= tol:
@@ -131,12 +155,76 @@ def _known_constant(value: float) -> tuple[str, str] | None:
     return None
 
 
-_COMMON_CLASS_COUNTS = frozenset({
-    2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 23, 24, 25, 26, 30,
-    32, 37, 40, 43, 47, 50, 51, 60, 64, 80, 81, 90, 91, 100, 101, 102, 120, 128, 150, 172, 196,
-    200, 256, 257, 365, 397, 500, 512, 601, 1000, 1001, 1024, 5089, 8631, 10000, 10177, 10575,
-    11221, 21841, 85742, 93431,
-})
+_COMMON_CLASS_COUNTS = frozenset(
+    {
+        2,
+        3,
+        4,
+        5,
+        6,
+        7,
+        8,
+        9,
+        10,
+        11,
+        12,
+        13,
+        14,
+        15,
+        16,
+        17,
+        18,
+        19,
+        20,
+        21,
+        23,
+        24,
+        25,
+        26,
+        30,
+        32,
+        37,
+        40,
+        43,
+        47,
+        50,
+        51,
+        60,
+        64,
+        80,
+        81,
+        90,
+        91,
+        100,
+        101,
+        102,
+        120,
+        128,
+        150,
+        172,
+        196,
+        200,
+        256,
+        257,
+        365,
+        397,
+        500,
+        512,
+        601,
+        1000,
+        1001,
+        1024,
+        5089,
+        8631,
+        10000,
+        10177,
+        10575,
+        11221,
+        21841,
+        85742,
+        93431,
+    }
+)
 """Class counts of common data sets (MNIST/CIFAR 10, CIFAR-100, ImageNet 1000/1001/21841,
 COCO 80/81/91, VOC 20/21, Places 365, face-identity sets...)."""
 
@@ -224,8 +312,15 @@ def _finite(s: Series) -> tuple[np.ndarray, np.ndarray]:
     return s.steps[ok], s.values[ok]
 
 
-def _cand(symptom: str, conf: float, summary: str, a: float | None, b: float | None,
-          series: Series | None, rank: float | None = None) -> _Cand:
+def _cand(
+    symptom: str,
+    conf: float,
+    summary: str,
+    a: float | None,
+    b: float | None,
+    series: Series | None,
+    rank: float | None = None,
+) -> _Cand:
     conf = float(min(max(conf, 0.0), 1.0))
     f = Finding(symptom, round(conf, 3), summary, a, b, series.name if series is not None else None)
     return _Cand(f, _RANK[symptom] if rank is None else rank)
@@ -273,7 +368,9 @@ def _significant_digits(value: float) -> int:
 def _series_digits(y: np.ndarray) -> int:
     """The significant digits a log prints a series with (the most any sampled reading shows)."""
     sample = y if y.shape[0] <= 400 else y[np.linspace(0, y.shape[0] - 1, 400).astype(int)]
-    return max((_significant_digits(float(v)) for v in sample if np.isfinite(v) and v != 0), default=0)
+    return max(
+        (_significant_digits(float(v)) for v in sample if np.isfinite(v) and v != 0), default=0
+    )
 
 
 def _specific(value: float) -> bool:
@@ -340,12 +437,14 @@ def _magic(s: Series, role: str, main: Series | None) -> list[_Cand]:
             conf -= 0.03
         tail = ""
         if main is not None and main is not s:
-            mv = main.values[np.isfinite(main.steps) & np.isin(main.steps, s.steps[a:b + 1])]
+            mv = main.values[np.isfinite(main.steps) & np.isin(main.steps, s.steps[a : b + 1])]
             if mv.shape[0] and not np.isfinite(mv).all():
                 tail = f" while {main.name} is nan"
         what = "constant at" if length >= 2 else "at"
-        summary = (f"{s.name} {what} {fmt_value(value, 6)} {_span(s, s.steps[a], s.steps[b])} "
-                   f"({_readings(length)}){tail}: {desc}")
+        summary = (
+            f"{s.name} {what} {fmt_value(value, 6)} {_span(s, s.steps[a], s.steps[b])} "
+            f"({_readings(length)}){tail}: {desc}"
+        )
         out.append(_cand(sym, conf, summary, float(s.steps[a]), float(s.steps[b]), s))
     return out
 
@@ -394,7 +493,10 @@ def _chance(s: Series, sel: Selection, role: str) -> list[_Cand]:
     if trending:
         # a tail still moving must be converging onto ln C, not drifting past it
         lnc = math.log(c)
-        if not (abs(float(tail[-1]) - lnc) < abs(float(tail[0]) - lnc) and abs(float(tail[-1]) - lnc) <= 0.003 + printed):
+        if not (
+            abs(float(tail[-1]) - lnc) < abs(float(tail[0]) - lnc)
+            and abs(float(tail[-1]) - lnc) <= 0.003 + printed
+        ):
             return []
     conf = 0.85 if (c <= 20 or c in _COMMON_CLASS_COUNTS) else 0.7
     if y.min() < math.log(c) * 0.8 and y[np.argmin(y)] < m - 0.1:
@@ -402,13 +504,17 @@ def _chance(s: Series, sel: Selection, role: str) -> list[_Cand]:
     acc_note = ""
     for a in (*sel.accuracy, *sel.val_accuracy):
         _, av = _finite(a)
-        if av.shape[0] and abs(float(np.median(av[-max(1, av.shape[0] // 3):])) - 1.0 / c) <= max(0.02, 0.25 / c):
+        if av.shape[0] and abs(float(np.median(av[-max(1, av.shape[0] // 3) :])) - 1.0 / c) <= max(
+            0.02, 0.25 / c
+        ):
             conf += 0.08
             acc_note = f"; {a.name} {fmt_value(float(av[-1]))} = 1/{c}"
             break
     first = int(n - k)
-    summary = (f"{s.name} flat at {fmt_value(m, 6)} {_span(s, x[first], x[-1])} ({_readings(k)}) "
-               f"= ln {c:,} = {math.log(c):.4f}: the prediction is uniform over {c:,} classes{acc_note}")
+    summary = (
+        f"{s.name} flat at {fmt_value(m, 6)} {_span(s, x[first], x[-1])} ({_readings(k)}) "
+        f"= ln {c:,} = {math.log(c):.4f}: the prediction is uniform over {c:,} classes{acc_note}"
+    )
     if role != "loss":
         conf -= 0.03
     return [_cand("stuck-at-chance", conf, summary, float(x[first]), float(x[-1]), s)]
@@ -429,12 +535,17 @@ def _mse_half(s: Series, sel: Selection) -> list[_Cand]:
     outs = []
     for o in sel.others:
         _, ov = _finite(o)
-        if ov.shape[0] >= 2 and abs(float(np.median(ov[-max(2, ov.shape[0] // 5):])) - 0.5) <= 0.01:
+        if (
+            ov.shape[0] >= 2
+            and abs(float(np.median(ov[-max(2, ov.shape[0] // 5) :])) - 0.5) <= 0.01
+        ):
             outs.append(f"{o.name} {fmt_value(float(ov[-1]))}")
     conf = 0.85 if outs else 0.45
     note = f"; outputs at 0.5 ({', '.join(outs[:3])})" if outs else ""
-    summary = (f"{s.name} converges on 0.25 ({fmt_value(float(y[0]))} -> {fmt_value(float(y[-1]), 5)} "
-               f"at {_at(s, x[-1])}): a squared error of a constant 0.5 prediction for 0/1 targets{note}")
+    summary = (
+        f"{s.name} converges on 0.25 ({fmt_value(float(y[0]))} -> {fmt_value(float(y[-1]), 5)} "
+        f"at {_at(s, x[-1])}): a squared error of a constant 0.5 prediction for 0/1 targets{note}"
+    )
     first = n - k
     return [_cand("stuck-at-chance", conf, summary, float(x[first]), float(x[-1]), s)]
 
@@ -463,7 +574,7 @@ def _stuck_constant(s: Series, sel: Selection, exclude: bool) -> list[_Cand]:
     if length < 0.3 * n and b != n - 1:
         return []
     conf = 0.8 if length >= 3 else 0.6
-    before = y[max(0, a - 3):a]
+    before = y[max(0, a - 3) : a]
     if before.shape[0] >= 2 and np.all(np.abs(before - value) <= 0.01 * abs(value)):
         d = np.diff(np.concatenate([before, [value]]))
         if np.all(d <= 0) or np.all(d >= 0):
@@ -475,8 +586,10 @@ def _stuck_constant(s: Series, sel: Selection, exclude: bool) -> list[_Cand]:
             conf += 0.1
             note = f"; {acc.name} frozen at {fmt_value(float(av[0]))}"
             break
-    summary = (f"{s.name} constant at {fmt_value(value, 6)} {_span(s, x[a], x[b])} ({_readings(length)}), "
-               f"a value with no known meaning: the parameters are not being updated{note}")
+    summary = (
+        f"{s.name} constant at {fmt_value(value, 6)} {_span(s, x[a], x[b])} ({_readings(length)}), "
+        f"a value with no known meaning: the parameters are not being updated{note}"
+    )
     return [_cand("stuck-constant", conf, summary, float(x[a]), float(x[b]), s)]
 
 
@@ -497,8 +610,10 @@ def _lr_zero(sel: Selection) -> list[_Cand]:
             if end < 0.5 * start and float(np.mean(np.diff(ly) < 0)) >= 0.7:
                 conf = 0.55
                 note = " (the loss still fell: the printed rate may be rounded)"
-    summary = (f"{lr.name} is 0 on every reading {_span(lr, x[0], x[-1])} ({_readings(y.shape[0])}): "
-               f"the parameters are not updated{note}")
+    summary = (
+        f"{lr.name} is 0 on every reading {_span(lr, x[0], x[-1])} ({_readings(y.shape[0])}): "
+        f"the parameters are not updated{note}"
+    )
     return [_cand("stuck-constant", conf, summary, float(x[0]), float(x[-1]), lr)]
 
 
@@ -519,13 +634,19 @@ def _zero(s: Series) -> list[_Cand]:
     if b < y.shape[0] - 1 and length < 0.5 * y.shape[0]:
         return []  # zeros in passing (a value printed as 0.0000) are not a state
     conf = 0.92 if length >= 3 else 0.72
-    after = s.values[np.flatnonzero(s.steps == x[b])[-1] + 1:] if np.any(s.steps == x[b]) else s.values[:0]
+    after = (
+        s.values[np.flatnonzero(s.steps == x[b])[-1] + 1 :]
+        if np.any(s.steps == x[b])
+        else s.values[:0]
+    )
     if after.shape[0] and not np.isfinite(after).all():
         conf = 0.45  # the zeros led into nan: the nan is the symptom
     before = y[:a]
     prior = f"; it was {fmt_value(float(before[0]))} at {_at(s, x[0])}" if before.shape[0] else ""
-    summary = (f"{s.name} is exactly 0 {_span(s, x[a], x[b])} ({_readings(length)}){prior}: "
-               f"nothing left to learn, or a leak or bug in the loss")
+    summary = (
+        f"{s.name} is exactly 0 {_span(s, x[a], x[b])} ({_readings(length)}){prior}: "
+        f"nothing left to learn, or a leak or bug in the loss"
+    )
     return [_cand("zero-loss", conf, summary, float(x[a]), float(x[b]), s)]
 
 
@@ -541,9 +662,11 @@ def _near_zero(s: Series, x: np.ndarray, y: np.ndarray) -> list[_Cand]:
     a = n - k
     while a > 0 and y[a - 1] < min(1e-3, 1e-4 * start):
         a -= 1
-    summary = (f"{s.name} collapsed to practically 0: {fmt_value(float(tail.max()))} or less "
-               f"{_span(s, x[a], x[-1])} ({_readings(n - a)}), from {fmt_value(float(y[0]))} at {_at(s, x[0])}: "
-               f"a leak of the target into the input, or a bug in the loss")
+    summary = (
+        f"{s.name} collapsed to practically 0: {fmt_value(float(tail.max()))} or less "
+        f"{_span(s, x[a], x[-1])} ({_readings(n - a)}), from {fmt_value(float(y[0]))} at {_at(s, x[0])}: "
+        f"a leak of the target into the input, or a bug in the loss"
+    )
     return [_cand("zero-loss", 0.75, summary, float(x[a]), float(x[-1]), s)]
 
 
@@ -562,9 +685,11 @@ def _negative(s: Series) -> list[_Cand]:
     else:
         conf = 0.4
     i = np.flatnonzero(neg)
-    summary = (f"{s.name} is negative on {k} of {y.shape[0]} readings "
-               f"({fmt_value(float(y[i[0]]))} at {_at(s, x[i[0]])} ... {fmt_value(float(y[i[-1]]))} "
-               f"at {_at(s, x[i[-1]])}): a loss that can go below 0 (dice, log-likelihood, a sign error)")
+    summary = (
+        f"{s.name} is negative on {k} of {y.shape[0]} readings "
+        f"({fmt_value(float(y[i[0]]))} at {_at(s, x[i[0]])} ... {fmt_value(float(y[i[-1]]))} "
+        f"at {_at(s, x[i[-1]])}): a loss that can go below 0 (dice, log-likelihood, a sign error)"
+    )
     return [_cand("negative-loss", conf, summary, float(x[i[0]]), float(x[i[-1]]), s)]
 
 
@@ -615,10 +740,21 @@ def _nan(s: Series, role: str, parts: tuple[Series, ...] = ()) -> list[_Cand]:
         last = float(pre_y[-1])
         if base > 0 and last / base >= 10 and last >= float(np.max(pre_y)) * 0.5:
             i0 = int(np.argmin(pre_y[:-1]))
-            summary = (f"{s.name} exploded from {fmt_value(base)} at {_at(s, pre_x[i0])} to {fmt_value(last)} at "
-                       f"{_at(s, pre_x[-1])} (x{_ratio(last / base)}), then {kind} from {_at(s, steps[onset])}")
-            out.append(_cand("diverging", 0.9, summary, float(pre_x[i0]), float(steps[onset]), s,
-                             rank=_RANK_DIVERGED_INTO_NAN))
+            summary = (
+                f"{s.name} exploded from {fmt_value(base)} at {_at(s, pre_x[i0])} to {fmt_value(last)} at "
+                f"{_at(s, pre_x[-1])} (x{_ratio(last / base)}), then {kind} from {_at(s, steps[onset])}"
+            )
+            out.append(
+                _cand(
+                    "diverging",
+                    0.9,
+                    summary,
+                    float(pre_x[i0]),
+                    float(steps[onset]),
+                    s,
+                    rank=_RANK_DIVERGED_INTO_NAN,
+                )
+            )
     return out
 
 
@@ -667,7 +803,7 @@ def _rise(y: np.ndarray) -> tuple[int, float, float] | None:
     if post.shape[0] < (3 if n >= 5 else 2):
         return None
     lo = float(sm[k])
-    end = float(np.median(post[-max(1, post.shape[0] // 3):]))
+    end = float(np.median(post[-max(1, post.shape[0] // 3) :]))
     if _sig_trend(post) < 1.5 or end < 1.1 * lo or end - lo < 3 * noise_level(y):
         return None
     return k, lo, end
@@ -692,7 +828,11 @@ def _trend_findings(s: Series, sh: _Shape, x: np.ndarray, y: np.ndarray) -> list
         slow = False
     first = fmt_value(float(y[0]))
     # the last reading, unless it is an outlier: then the level of the last fifth
-    last = fmt_value(float(y[-1])) if abs(float(y[-1]) - sh.end) <= 0.3 * abs(sh.end) else f"about {fmt_value(sh.end)}"
+    last = (
+        fmt_value(float(y[-1]))
+        if abs(float(y[-1]) - sh.end) <= 0.3 * abs(sh.end)
+        else f"about {fmt_value(sh.end)}"
+    )
     rise = _rise(y)
     if rise is not None and rise[2] >= 1.5 * rise[1]:
         k, lo, end = rise
@@ -707,8 +847,10 @@ def _trend_findings(s: Series, sh: _Shape, x: np.ndarray, y: np.ndarray) -> list
         if k == 0:
             lead = f"{s.name} rises {first} -> {last} {_span(s, x[0], x[-1])}"
         else:
-            lead = (f"{s.name} fell to {fmt_value(float(y[k]))} at {_at(s, x[k])}, then rose to {last} "
-                    f"at {_at(s, x[-1])}")
+            lead = (
+                f"{s.name} fell to {fmt_value(float(y[k]))} at {_at(s, x[k])}, then rose to {last} "
+                f"at {_at(s, x[-1])}"
+            )
         summary = f"{lead} ({end / lo:,.1f} times its lowest level; it started at {fmt_value(float(y[0]))})"
         out.append(_cand("diverging", conf, summary, float(x[k]), float(x[-1]), s, rank=rank))
         return out
@@ -717,13 +859,17 @@ def _trend_findings(s: Series, sh: _Shape, x: np.ndarray, y: np.ndarray) -> list
     tail_flat = not tail_falling and not tail_rising and abs(sh.tail_rel) < 0.05
     a = sh.tail_from
     ty = y[a:]
-    flat_text = (f"{s.name} is flat at {fmt_value(float(ty.min()))}..{fmt_value(float(ty.max()))} "
-                 f"{_span(s, x[a], x[-1])} ({_readings(ty.shape[0])})")
+    flat_text = (
+        f"{s.name} is flat at {fmt_value(float(ty.min()))}..{fmt_value(float(ty.max()))} "
+        f"{_span(s, x[a], x[-1])} ({_readings(ty.shape[0])})"
+    )
     if falling and not slow:
         if tail_falling or sh.tail_rel < -0.05:
             conf = (0.8 if drop >= 0.5 else 0.7) if tail_falling else 0.55
-            summary = (f"{s.name} falls {first} -> {last} {_span(s, x[0], x[-1])} "
-                       f"(-{drop:.0%}) and is still falling at the end")
+            summary = (
+                f"{s.name} falls {first} -> {last} {_span(s, x[0], x[-1])} "
+                f"(-{drop:.0%}) and is still falling at the end"
+            )
             out.append(_cand("still-learning", conf, summary, float(x[0]), float(x[-1]), s))
         else:
             conf = 0.7 if tail_flat else 0.5
@@ -735,21 +881,29 @@ def _trend_findings(s: Series, sh: _Shape, x: np.ndarray, y: np.ndarray) -> list
         out.append(_cand("plateau", 0.7, summary, float(x[a]), float(x[-1]), s))
     elif falling:
         conf = 0.75 if sh.z <= -3 else 0.65
-        summary = (f"{s.name} falls only slowly: {fmt_value(sh.start)} -> {fmt_value(sh.end)} "
-                   f"(-{drop:.0%}, medians of the first and last fifth) {_span(s, x[0], x[-1])} "
-                   f"({_readings(sh.n)}; first {first}, last {last})")
+        summary = (
+            f"{s.name} falls only slowly: {fmt_value(sh.start)} -> {fmt_value(sh.end)} "
+            f"(-{drop:.0%}, medians of the first and last fifth) {_span(s, x[0], x[-1])} "
+            f"({_readings(sh.n)}; first {first}, last {last})"
+        )
         if drop >= 0.1:
             summary += f", about {min(pace, 1.0):.1%} per reading"
         out.append(_cand("slow-decrease", conf, summary, float(x[0]), float(x[-1]), s))
     elif tail_flat and abs(sh.rel) < 0.1:
-        out.append(_cand("plateau", 0.7 if sh.n >= 5 else 0.55, flat_text, float(x[a]), float(x[-1]), s))
+        out.append(
+            _cand("plateau", 0.7 if sh.n >= 5 else 0.55, flat_text, float(x[a]), float(x[-1]), s)
+        )
     elif sh.rel <= -0.2 and sh.z <= -1.0:
-        summary = (f"{s.name} goes {first} -> {last} {_span(s, x[0], x[-1])} (-{drop:.0%} between the "
-                   f"first and last fifth), too noisy or too short to be sure it is still falling")
+        summary = (
+            f"{s.name} goes {first} -> {last} {_span(s, x[0], x[-1])} (-{drop:.0%} between the "
+            f"first and last fifth), too noisy or too short to be sure it is still falling"
+        )
         out.append(_cand("still-learning", 0.5, summary, float(x[0]), float(x[-1]), s))
     elif abs(sh.rel) < 0.1 and not rising:
-        summary = (f"{s.name} shows no clear trend {_span(s, x[0], x[-1])}: {fmt_value(sh.start)} over the "
-                   f"first fifth, {fmt_value(sh.end)} over the last ({_readings(sh.n)})")
+        summary = (
+            f"{s.name} shows no clear trend {_span(s, x[0], x[-1])}: {fmt_value(sh.start)} over the "
+            f"first fifth, {fmt_value(sh.end)} over the last ({_readings(sh.n)})"
+        )
         out.append(_cand("plateau", 0.5, summary, float(x[0]), float(x[-1]), s))
     return out
 
@@ -760,7 +914,7 @@ def _late_share(y: np.ndarray) -> float:
     k = max(1, n // 10)
     start = float(np.median(y[:k]))
     i = int(0.4 * n)
-    mid = float(np.median(y[max(0, i - k // 2):i + k // 2 + 1]))
+    mid = float(np.median(y[max(0, i - k // 2) : i + k // 2 + 1]))
     end = float(np.median(y[-k:]))
     total = start - end
     return (mid - end) / total if total > 0 else 0.0
@@ -787,11 +941,15 @@ def _val_plateau(v: Series, sel: Selection) -> list[_Cand]:
         tx_, ty_ = _finite(sel.loss)
         m = tx_ >= x[a]
         if m.sum() >= 2:
-            train_note = (f" while {sel.loss.name} goes {fmt_value(float(ty_[m][0]))} -> "
-                          f"{fmt_value(float(ty_[m][-1]))}")
-    summary = (f"{v.name} fell {fmt_value(float(y[0]))} -> {fmt_value(best_before)}, then is flat around "
-               f"{fmt_value(float(np.median(ty)))} ({fmt_value(float(ty.min()))}..{fmt_value(float(ty.max()))}) "
-               f"{_span(v, x[a], x[-1])}{train_note}")
+            train_note = (
+                f" while {sel.loss.name} goes {fmt_value(float(ty_[m][0]))} -> "
+                f"{fmt_value(float(ty_[m][-1]))}"
+            )
+    summary = (
+        f"{v.name} fell {fmt_value(float(y[0]))} -> {fmt_value(best_before)}, then is flat around "
+        f"{fmt_value(float(np.median(ty)))} ({fmt_value(float(ty.min()))}..{fmt_value(float(ty.max()))}) "
+        f"{_span(v, x[a], x[-1])}{train_note}"
+    )
     return [_cand("plateau", 0.65, summary, float(x[a]), float(x[-1]), v)]
 
 
@@ -853,12 +1011,16 @@ def _relations(sel: Selection) -> list[_Cand]:
             k = int(ok.sum())
             conf = 0.6 if k == 1 else (0.7 if k < 5 else 0.8)
             i = np.flatnonzero(ok)
-            summary = (f"{v.name} below {t.name} on {int(below.sum())} of {k} paired readings: "
-                       f"{fmt_value(float(vy[i[0]]))} vs {fmt_value(float(tr[i[0]]))} at {_at(v, vx[i[0]])}")
+            summary = (
+                f"{v.name} below {t.name} on {int(below.sum())} of {k} paired readings: "
+                f"{fmt_value(float(vy[i[0]]))} vs {fmt_value(float(tr[i[0]]))} at {_at(v, vx[i[0]])}"
+            )
             if k > 1:
                 summary += f" ... {fmt_value(float(vy[i[-1]]))} vs {fmt_value(float(tr[i[-1]]))} at {_at(v, vx[i[-1]])}"
             summary += f" (median gap {gap:.0%})"
-            out.append(_cand("val-below-train", conf, summary, float(vx[i[0]]), float(vx[i[-1]]), v))
+            out.append(
+                _cand("val-below-train", conf, summary, float(vx[i[0]]), float(vx[i[-1]]), v)
+            )
     if vy.shape[0] < 3 or ty.shape[0] < 3:
         return out
     ts = _shape(ty, tx)
@@ -868,17 +1030,30 @@ def _relations(sel: Selection) -> list[_Cand]:
     t_rise, v_rise = _rise(ty), _rise(vy)
     if t_rise is not None and v_rise is not None:
         kt, kv = t_rise[0], v_rise[0]
-        summary = (f"both rise: {t.name} {fmt_value(float(ty[kt]))} -> {fmt_value(float(ty[-1]))} from "
-                   f"{_at(t, tx[kt])} and {v.name} {fmt_value(float(vy[kv]))} -> {fmt_value(float(vy[-1]))} "
-                   f"from {_at(v, vx[kv])}")
+        summary = (
+            f"both rise: {t.name} {fmt_value(float(ty[kt]))} -> {fmt_value(float(ty[-1]))} from "
+            f"{_at(t, tx[kt])} and {v.name} {fmt_value(float(vy[kv]))} -> {fmt_value(float(vy[-1]))} "
+            f"from {_at(v, vx[kv])}"
+        )
         conf = 0.8 if min(t_rise[2] / t_rise[1], v_rise[2] / v_rise[1]) >= 1.2 else 0.65
-        out.append(_cand("both-rising", conf, summary, float(min(tx[kt], vx[kv])), float(max(tx[-1], vx[-1])), v))
+        out.append(
+            _cand(
+                "both-rising",
+                conf,
+                summary,
+                float(min(tx[kt], vx[kv])),
+                float(max(tx[-1], vx[-1])),
+                v,
+            )
+        )
         return out
     # overfitting (a): validation turned up while training kept falling
     sm = rolling_median(vy, 3) if vy.shape[0] >= 7 else vy
     k = int(np.argmin(sm))
-    lo_k = max(0, k - 1) + int(np.argmin(vy[max(0, k - 1):k + 2]))  # the raw low next to the smoothed one
-    post = vy[k + 1:]
+    lo_k = max(0, k - 1) + int(
+        np.argmin(vy[max(0, k - 1) : k + 2])
+    )  # the raw low next to the smoothed one
+    post = vy[k + 1 :]
     need = 3 if vy.shape[0] >= 10 else 2
     if post.shape[0] >= need and np.all(vy > 0):
         vmin = float(sm[k])
@@ -888,47 +1063,61 @@ def _relations(sel: Selection) -> list[_Cand]:
         t_after = ty[tx >= vx[k]] if np.any(tx >= vx[k]) else ty[-1:]
         t_before = ty[tx <= vx[k]]
         t_ref = float(t_before[-1]) if t_before.shape[0] else float(ty[0])
-        t_end = float(np.median(t_after[-max(1, t_after.shape[0] // 5):]))
+        t_end = float(np.median(t_after[-max(1, t_after.shape[0] // 5) :]))
         train_ok = t_end <= t_ref * 1.02
         if rise >= max(3 * noise, 0.05 * abs(vmin)) and zpost >= 1.5 and train_ok:
             conf = 0.85 if post.shape[0] >= 3 else 0.7
             turned = _turn_label(v, lo_k)
-            summary = (f"{v.name} turned up at {turned} ({fmt_value(float(vy[lo_k]))}) and reached "
-                       f"{fmt_value(float(np.max(post)))} (last {fmt_value(float(vy[-1]))}) while {t.name} kept "
-                       f"falling to {fmt_value(float(ty[-1]))}")
+            summary = (
+                f"{v.name} turned up at {turned} ({fmt_value(float(vy[lo_k]))}) and reached "
+                f"{fmt_value(float(np.max(post)))} (last {fmt_value(float(vy[-1]))}) while {t.name} kept "
+                f"falling to {fmt_value(float(ty[-1]))}"
+            )
             out.append(_overfit(conf, summary, float(vx[k]), float(vx[-1]), v, sel))
             return out
     # overfitting (c): validation stopped improving while training kept falling and the gap widened
     min_post = max(3, int(math.ceil(0.25 * vy.shape[0])))
     if post.shape[0] >= min_post and np.all(vy > 0) and np.all(ty > 0):
         zpost = _sig_trend(vy[k:])
-        t_at_min = float(_train_at(t, vx[k:k + 1])[0])
-        v_end = float(np.median(vy[-max(3, post.shape[0] // 3):]))
+        t_at_min = float(_train_at(t, vx[k : k + 1])[0])
+        v_end = float(np.median(vy[-max(3, post.shape[0] // 3) :]))
         t_end = edge_level(ty[tx >= vx[k]], 0.2, True) if np.any(tx >= vx[k]) else float(ty[-1])
         if np.isfinite(t_at_min) and t_at_min > 0 and zpost > -1.5:
             ratio_min = float(sm[k]) / t_at_min
             ratio_end = v_end / t_end
             if t_end <= 0.9 * t_at_min and ratio_end >= 1.5 and ratio_end >= 1.2 * ratio_min:
-                after = vy[lo_k + 1:] if lo_k + 1 < vy.shape[0] else post
-                summary = (f"{v.name} bottomed out at {_turn_label(v, lo_k)} ({fmt_value(float(vy[lo_k]))}) and stayed "
-                           f"at {fmt_value(float(np.min(after)))}..{fmt_value(float(np.max(after)))} (last "
-                           f"{fmt_value(float(vy[-1]))}) while {t.name} kept falling {fmt_value(t_at_min)} -> "
-                           f"{fmt_value(float(ty[-1]))}: validation/training x{ratio_min:.2f} -> x{ratio_end:.2f}")
+                after = vy[lo_k + 1 :] if lo_k + 1 < vy.shape[0] else post
+                summary = (
+                    f"{v.name} bottomed out at {_turn_label(v, lo_k)} ({fmt_value(float(vy[lo_k]))}) and stayed "
+                    f"at {fmt_value(float(np.min(after)))}..{fmt_value(float(np.max(after)))} (last "
+                    f"{fmt_value(float(vy[-1]))}) while {t.name} kept falling {fmt_value(t_at_min)} -> "
+                    f"{fmt_value(float(ty[-1]))}: validation/training x{ratio_min:.2f} -> x{ratio_end:.2f}"
+                )
                 out.append(_overfit(0.75, summary, float(vx[k]), float(vx[-1]), v, sel))
                 return out
     # overfitting (b): training collapsed towards 0 while validation stayed where it was
-    if (np.all(ty > 0) and np.all(vy > 0) and ts.rel <= -0.7 and vs.rel >= -0.2
-            and vs.end >= 3 * ts.end and vs.z_tail > -2):
-        summary = (f"{t.name} fell {fmt_value(ts.start)} -> {fmt_value(ts.end)} (-{-ts.rel:.0%}) while "
-                   f"{v.name} stayed at {fmt_value(vs.start)} -> {fmt_value(vs.end)}: a gap of "
-                   f"x{vs.end / max(ts.end, 1e-12):,.0f} between validation and training")
+    if (
+        np.all(ty > 0)
+        and np.all(vy > 0)
+        and ts.rel <= -0.7
+        and vs.rel >= -0.2
+        and vs.end >= 3 * ts.end
+        and vs.z_tail > -2
+    ):
+        summary = (
+            f"{t.name} fell {fmt_value(ts.start)} -> {fmt_value(ts.end)} (-{-ts.rel:.0%}) while "
+            f"{v.name} stayed at {fmt_value(vs.start)} -> {fmt_value(vs.end)}: a gap of "
+            f"x{vs.end / max(ts.end, 1e-12):,.0f} between validation and training"
+        )
         out.append(_overfit(0.8, summary, float(vx[0]), float(vx[-1]), v, sel))
         return out
     v_falling = vs.z <= -2 and vs.rel <= -0.08
     t_flat = abs(ts.rel) < 0.08 and abs(ts.rel) <= -vs.rel / 2
     if t_flat and v_falling:
-        summary = (f"{t.name} flat at {fmt_value(ts.start)} -> {fmt_value(ts.end)} while {v.name} falls "
-                   f"{fmt_value(vs.start)} -> {fmt_value(vs.end)}")
+        summary = (
+            f"{t.name} flat at {fmt_value(ts.start)} -> {fmt_value(ts.end)} while {v.name} falls "
+            f"{fmt_value(vs.start)} -> {fmt_value(vs.end)}"
+        )
         out.append(_cand("train-flat-val-falling", 0.75, summary, float(vx[0]), float(vx[-1]), v))
     return out
 
@@ -998,9 +1187,11 @@ def _oscillating(s: Series, role: str) -> list[_Cand]:
         conf = 0.8 if typical >= 2.0 else 0.68
         if role != "loss":
             conf -= 0.1
-        summary = (f"{s.name} swings between {fmt_value(float(wy.min()))} and {fmt_value(float(wy.max()))} "
-                   f"{_span(s, wx[0], wx[-1])}: {big} swings of x1.5 or more around its trend "
-                   f"(typical x{typical:.1f})")
+        summary = (
+            f"{s.name} swings between {fmt_value(float(wy.min()))} and {fmt_value(float(wy.max()))} "
+            f"{_span(s, wx[0], wx[-1])}: {big} swings of x1.5 or more around its trend "
+            f"(typical x{typical:.1f})"
+        )
         return [_cand("oscillating", conf, summary, float(wx[0]), float(wx[-1]), s)]
     return []
 
@@ -1035,9 +1226,11 @@ def _flat_from_start(s: Series) -> list[_Cand]:
     sigma = max(noise_level(y), 1e-12)
     if np.any(np.abs(y[:2] - med) > 3 * sigma + 1e-3 * abs(med)):
         return []  # it moved at the start, then stalled: a plateau
-    summary = (f"{s.name} has no trend at all from its first reading: {fmt_value(start)} over the first fifth, "
-               f"{fmt_value(end)} over the last, scatter +-{fmt_value(sigma)} {_span(s, x[0], x[-1])} "
-               f"({_readings(n)}): the parameters do not seem to be updated")
+    summary = (
+        f"{s.name} has no trend at all from its first reading: {fmt_value(start)} over the first fifth, "
+        f"{fmt_value(end)} over the last, scatter +-{fmt_value(sigma)} {_span(s, x[0], x[-1])} "
+        f"({_readings(n)}): the parameters do not seem to be updated"
+    )
     return [_cand("stuck-constant", 0.6, summary, float(x[0]), float(x[-1]), s)]
 
 
@@ -1060,7 +1253,9 @@ def _spikes(s: Series) -> list[_Cand]:
         bx, peak, base_series = x, y, y
     m = peak.shape[0]
     ratio_needed = 3.0
-    sigma = noise_level(base_series) if m >= 10 else 0.0  # a few readings cannot tell noise from the spike
+    sigma = (
+        noise_level(base_series) if m >= 10 else 0.0
+    )  # a few readings cannot tell noise from the spike
     k_sigma = 6.0 if m < 30 else 8.0
     window = 5 if m < 30 else 10
     events: list[tuple[int, int, float, float]] = []
@@ -1069,7 +1264,9 @@ def _spikes(s: Series) -> list[_Cand]:
     for i in range(1, min(window, m)):
         before[i] = np.median(base_series[:i])
     if m > window:
-        before[window:] = np.median(np.lib.stride_tricks.sliding_window_view(base_series, window)[:-1], axis=1)
+        before[window:] = np.median(
+            np.lib.stride_tricks.sliding_window_view(base_series, window)[:-1], axis=1
+        )
     i = 1 if m < 30 else 3
     while i < m:
         base = float(before[i])
@@ -1079,8 +1276,8 @@ def _spikes(s: Series) -> list[_Cand]:
             j = i
             while j + 1 < m and peak[j + 1] >= max(ratio_needed * base, base + 0.5 * (p - base)):
                 j += 1
-            later = base_series[j + 1:]
-            top = float(peak[i:j + 1].max())
+            later = base_series[j + 1 :]
+            top = float(peak[i : j + 1].max())
             if later.shape[0] and float(later.min()) <= base + 0.6 * (top - base):
                 if j - i + 1 <= max(3, m // 10):
                     events.append((i, j, base, top))
@@ -1090,7 +1287,7 @@ def _spikes(s: Series) -> list[_Cand]:
     if not events:
         return []
     a, b, base, top = max(events, key=lambda e: e[3] / e[2])
-    back = base_series[b + 1:]
+    back = base_series[b + 1 :]
     kb = b + 1 + int(np.argmin(back[: max(1, min(back.shape[0], 5))]))
     conf = 0.6 if len(events) == 1 else (0.7 if len(events) == 2 else 0.75)
     if top / base >= 10:
@@ -1100,9 +1297,21 @@ def _spikes(s: Series) -> list[_Cand]:
     # repeated jumps by an order of magnitude dominate the log: they outrank train/val relations
     severe = len(events) >= 2 and top / base >= 10
     count = f"{len(events)} spikes; largest: " if len(events) > 1 else ""
-    summary = (f"{count}{s.name} jumped from {fmt_value(base)} to {fmt_value(top)} at {_at(s, bx[a])} "
-               f"(x{_ratio(top / base)}) and came back to {fmt_value(float(base_series[kb]))} by {_at(s, bx[kb])}")
-    return [_cand("spikes", conf, summary, float(bx[a]), float(bx[kb]), s, rank=_RANK_SEVERE_SPIKES if severe else None)]
+    summary = (
+        f"{count}{s.name} jumped from {fmt_value(base)} to {fmt_value(top)} at {_at(s, bx[a])} "
+        f"(x{_ratio(top / base)}) and came back to {fmt_value(float(base_series[kb]))} by {_at(s, bx[kb])}"
+    )
+    return [
+        _cand(
+            "spikes",
+            conf,
+            summary,
+            float(bx[a]),
+            float(bx[kb]),
+            s,
+            rank=_RANK_SEVERE_SPIKES if severe else None,
+        )
+    ]
 
 
 PERIODIC_MAX_POINTS = 1 << 17
@@ -1137,7 +1346,7 @@ def _periodic(s: Series) -> list[_Cand]:
     if lags.shape[0] == 0:
         return []
     c_all = ac[lags]
-    run_min = np.minimum.accumulate(ac[1:top + 1])  # run_min[l - 1] = min(ac[1..l])
+    run_min = np.minimum.accumulate(ac[1 : top + 1])  # run_min[l - 1] = min(ac[1..l])
     dip = run_min[lags - 2]  # min(ac[1..l-1])
     ok = (c_all >= 0.4) & (c_all > ac[lags - 1]) & (c_all >= ac[lags + 1]) & (dip <= c_all - 0.25)
     if not ok.any():
@@ -1170,11 +1379,15 @@ def _periodic(s: Series) -> list[_Cand]:
     if not note and not spikes_only and _fundamental_share(resid, lag) >= 0.9:
         # a smooth sine-like wave not tied to the epoch: the optimiser bouncing (momentum, a too
         # large step), not the data order
-        summary = (f"{s.name} oscillates in a regular wave every {fmt_step(period)} {_unit(s)}s "
-                   f"({lag} readings; autocorrelation {c:.2f} after removing the trend) {_span(s, x[0], x[-1])}")
+        summary = (
+            f"{s.name} oscillates in a regular wave every {fmt_step(period)} {_unit(s)}s "
+            f"({lag} readings; autocorrelation {c:.2f} after removing the trend) {_span(s, x[0], x[-1])}"
+        )
         return [_cand("oscillating", min(conf, 0.75), summary, float(x[0]), float(x[-1]), s)]
-    summary = (f"{s.name} repeats a pattern every {fmt_step(period)} {_unit(s)}s ({lag} readings{note}; "
-               f"autocorrelation {c:.2f} after removing the trend) {_span(s, x[0], x[-1])}")
+    summary = (
+        f"{s.name} repeats a pattern every {fmt_step(period)} {_unit(s)}s ({lag} readings{note}; "
+        f"autocorrelation {c:.2f} after removing the trend) {_span(s, x[0], x[-1])}"
+    )
     found = _cand("periodic", conf, summary, float(x[0]), float(x[-1]), s)
     found.epoch_bound = bool(note)
     found.strength = c
@@ -1230,7 +1443,11 @@ def _extra(sel: Selection) -> dict[str, object]:
         "accuracy": {a.name: last(a) for a in (*sel.accuracy, *sel.val_accuracy)},
     }
     if sel.lr is not None:
-        extra["lr"] = {"name": sel.lr.name, "first": float(sel.lr.values[0]), "last": float(sel.lr.values[-1])}
+        extra["lr"] = {
+            "name": sel.lr.name,
+            "first": float(sel.lr.values[0]),
+            "last": float(sel.lr.values[-1]),
+        }
     return extra
 
 
@@ -1295,16 +1512,22 @@ def _diagnose(log: LogData, metric: str | None) -> TriageResult:
 
     # magic constants in the total, the components and the validation loss
     magic_series: set[int] = set()
-    for s, role in ((main, "loss"), *((c, "component") for c in sel.components),
-                    *(((val, "val"),) if val is not None else ()),
-                    *((c, "component") for c in sel.val_components)):
+    for s, role in (
+        (main, "loss"),
+        *((c, "component") for c in sel.components),
+        *(((val, "val"),) if val is not None else ()),
+        *((c, "component") for c in sel.val_components),
+    ):
         found = _magic(s, role, main)
         if found:
             magic_series.add(id(s))
         cands += found
     chance_series: set[int] = set()
-    for s, role in ((main, "loss"), *((c, "component") for c in sel.components if _classifier_like(c)),
-                    *(((val, "val"),) if val is not None else ())):
+    for s, role in (
+        (main, "loss"),
+        *((c, "component") for c in sel.components if _classifier_like(c)),
+        *(((val, "val"),) if val is not None else ()),
+    ):
         if id(s) in magic_series or (s is main and sel.loss_is_sum):
             continue
         found = _chance(s, sel, role)
@@ -1314,8 +1537,12 @@ def _diagnose(log: LogData, metric: str | None) -> TriageResult:
     cands += _mse_half(main, sel)
     cands += _stuck_constant(main, sel, id(main) in magic_series or id(main) in chance_series)
     cands += _lr_zero(sel)
-    if not sel.loss_is_val and id(main) not in magic_series and id(main) not in chance_series \
-            and np.isfinite(main.values).all():
+    if (
+        not sel.loss_is_val
+        and id(main) not in magic_series
+        and id(main) not in chance_series
+        and np.isfinite(main.values).all()
+    ):
         cands += _flat_from_start(_reduced(main))
     cands += _zero(main)
     cands += _negative(main)
@@ -1338,7 +1565,9 @@ def _diagnose(log: LogData, metric: str | None) -> TriageResult:
     if sh is not None and all_finite:
         cands += _trend_findings(main_t, sh, x, y)
     elif sh is not None and sh.n >= 4:
-        cands += [c for c in _trend_findings(main_t, sh, x, y) if c.finding.symptom != "still-learning"]
+        cands += [
+            c for c in _trend_findings(main_t, sh, x, y) if c.finding.symptom != "still-learning"
+        ]
     cands += _relations(sel_t)
     cands += _oscillating(main_t, role_main)
     if val_t is not None:
@@ -1348,19 +1577,47 @@ def _diagnose(log: LogData, metric: str | None) -> TriageResult:
     cands += _periodic(main)
 
     periodic = [c for c in cands if c.finding.symptom == "periodic"]
-    if periodic and not periodic[0].epoch_bound and periodic[0].strength < 0.75 \
-            and any(c.finding.symptom == "oscillating" for c in cands):
+    if (
+        periodic
+        and not periodic[0].epoch_bound
+        and periodic[0].strength < 0.75
+        and any(c.finding.symptom == "oscillating" for c in cands)
+    ):
         # a loose repetition (not tied to the epoch) in a bouncing loss: the bouncing explains it
-        cands = [replace(c, rank=_RANK["oscillating"] + 0.1) if c.finding.symptom == "periodic" else c for c in cands]
-    if any(c.finding.symptom == "periodic" and c.finding.confidence >= PRIMARY_MIN_CONFIDENCE for c in cands):
+        cands = [
+            replace(c, rank=_RANK["oscillating"] + 0.1) if c.finding.symptom == "periodic" else c
+            for c in cands
+        ]
+    if any(
+        c.finding.symptom == "periodic" and c.finding.confidence >= PRIMARY_MIN_CONFIDENCE
+        for c in cands
+    ):
         # the jumps are the peaks of a repeating shape: periodic explains them
-        cands = [replace(c, rank=_RANK["spikes"]) if c.finding.symptom == "spikes" else c for c in cands]
+        cands = [
+            replace(c, rank=_RANK["spikes"]) if c.finding.symptom == "spikes" else c for c in cands
+        ]
     findings, primary = _choose(cands)
     return TriageResult(log, findings, primary, main, val, extra)
 
 
 def _classifier_like(s: Series) -> bool:
     tokens = set(re.split(r"[_/ .\-]+", base_name(s.name)))
-    return bool(tokens & {"cls", "class", "classification", "softmax", "ce", "xent", "nll", "cross",
-                          "entropy", "label", "labels", "ctc", "mlm", "lm"})
-
+    return bool(
+        tokens
+        & {
+            "cls",
+            "class",
+            "classification",
+            "softmax",
+            "ce",
+            "xent",
+            "nll",
+            "cross",
+            "entropy",
+            "label",
+            "labels",
+            "ctc",
+            "mlm",
+            "lm",
+        }
+    )

@@ -31,9 +31,20 @@ GZIP_MAGIC = b"\x1f\x8b"
 
 # Known log files of a run directory, best first (glob-like patterns on the base name).
 KNOWN_LOGS: tuple[str, ...] = (
-    r"trainer_state\.json", r"metrics\.csv", r"results\.csv", r"metrics\.json",
-    r"scalars\.json", r".*\.log\.json", r"training\.log", r"log\.txt", r"train\.log",
-    r".*\.log", r"progress\.csv", r"history\.csv", r"log\.csv", r".*\.jsonl",
+    r"trainer_state\.json",
+    r"metrics\.csv",
+    r"results\.csv",
+    r"metrics\.json",
+    r"scalars\.json",
+    r".*\.log\.json",
+    r"training\.log",
+    r"log\.txt",
+    r"train\.log",
+    r".*\.log",
+    r"progress\.csv",
+    r"history\.csv",
+    r"log\.csv",
+    r".*\.jsonl",
 )
 _KNOWN_RES = tuple(re.compile(p + r"\Z", re.IGNORECASE) for p in KNOWN_LOGS)
 
@@ -70,8 +81,12 @@ class Opened:
     @property
     def plain_utf8_file(self) -> bool:
         """True for an uncompressed UTF-8 file on disk (may be split across processes)."""
-        return (self.real_path is not None and not self.compressed
-                and self.encoding == "utf-8" and self.kind == "text")
+        return (
+            self.real_path is not None
+            and not self.compressed
+            and self.encoding == "utf-8"
+            and self.kind == "text"
+        )
 
 
 def _fail(path: str, problem: str) -> TriageInputError:
@@ -92,6 +107,7 @@ def find_event_files(root: str, limit: int = 10000) -> list[str]:
 
 def find_known_log(root: str) -> str | None:
     """The best known log file of a run directory: top level first, then the newest below."""
+
     def rank(name: str) -> int | None:
         for i, rx in enumerate(_KNOWN_RES):
             if rx.match(name):
@@ -185,9 +201,14 @@ def open_input(path: str, *, stdin: BinaryIO | None = None) -> Opened:
     if os.path.isdir(path):
         events = find_event_files(path)
         if events:
-            return Opened(path=path, kind="tensorboard", filename=os.path.basename(events[0]),
-                          event_files=events, event_root=path,
-                          size=sum(os.path.getsize(e) for e in events))
+            return Opened(
+                path=path,
+                kind="tensorboard",
+                filename=os.path.basename(events[0]),
+                event_files=events,
+                event_root=path,
+                size=sum(os.path.getsize(e) for e in events),
+            )
         try:
             entries = os.listdir(path)
         except OSError as e:
@@ -196,8 +217,11 @@ def open_input(path: str, *, stdin: BinaryIO | None = None) -> Opened:
             raise _fail(path, "empty directory")
         log = find_known_log(path)
         if log is None:
-            raise _fail(path, "directory holds no known training log (metrics.csv, "
-                              "trainer_state.json, results.csv, *.log, TensorBoard events)")
+            raise _fail(
+                path,
+                "directory holds no known training log (metrics.csv, "
+                "trainer_state.json, results.csv, *.log, TensorBoard events)",
+            )
         opened = _open_file(path, log)
         return opened
     return _open_file(path, path)
@@ -206,9 +230,15 @@ def open_input(path: str, *, stdin: BinaryIO | None = None) -> Opened:
 def _open_file(path: str, real: str) -> Opened:
     base = os.path.basename(real)
     if "tfevents" in base:
-        return Opened(path=path, kind="tensorboard", filename=base, event_files=[real],
-                      event_root=os.path.dirname(real) or ".", size=os.path.getsize(real),
-                      real_path=real)
+        return Opened(
+            path=path,
+            kind="tensorboard",
+            filename=base,
+            event_files=[real],
+            event_root=os.path.dirname(real) or ".",
+            size=os.path.getsize(real),
+            real_path=real,
+        )
     try:
         size = os.path.getsize(real)
         fh: BinaryIO = open(real, "rb")  # noqa: SIM115 - closed by the chunk iterator
@@ -224,8 +254,9 @@ def _open_file(path: str, real: str) -> Opened:
         raise
 
 
-def _open_stream(path: str, raw: BinaryIO, *, filename: str, real_path: str | None,
-                 size: int) -> Opened:
+def _open_stream(
+    path: str, raw: BinaryIO, *, filename: str, real_path: str | None, size: int
+) -> Opened:
     try:
         magic = _peek(raw, 2)
     except OSError as e:
@@ -258,8 +289,17 @@ def _open_stream(path: str, raw: BinaryIO, *, filename: str, real_path: str | No
         raise _fail(path, "input holds only whitespace")
     if _control_ratio(text) > 0.10:
         raise _fail(path, "binary file, not a text log")
-    return Opened(path=path, kind="text", filename=filename, real_path=real_path, size=size,
-                  encoding=enc, head=head, stream=stream, compressed=compressed)
+    return Opened(
+        path=path,
+        kind="text",
+        filename=filename,
+        real_path=real_path,
+        size=size,
+        encoding=enc,
+        head=head,
+        stream=stream,
+        compressed=compressed,
+    )
 
 
 def _peek(raw: BinaryIO, n: int) -> tuple[bytes, None]:
@@ -347,8 +387,9 @@ def normalise(chunk: bytes) -> bytes:
     return chunk
 
 
-def raw_chunks(op: Opened, chunk_size: int = CHUNK_BYTES,
-               progress: Progress | None = None) -> Iterator[bytes]:
+def raw_chunks(
+    op: Opened, chunk_size: int = CHUNK_BYTES, progress: Progress | None = None
+) -> Iterator[bytes]:
     """The decoded input as normalised UTF-8 chunks ending at line breaks."""
     stream = op.stream
     if stream is None:

@@ -99,8 +99,11 @@ def _release_freed() -> None:
     _TRIM(0)
 
 
-def _concat(parts: list[np.ndarray], cache: dict[int, list[np.ndarray]],
-            same: dict[tuple[int, ...], np.ndarray] | None = None) -> np.ndarray:
+def _concat(
+    parts: list[np.ndarray],
+    cache: dict[int, list[np.ndarray]],
+    same: dict[tuple[int, ...], np.ndarray] | None = None,
+) -> np.ndarray:
     """One array of the parts; a large result equal to an earlier one is that earlier array
     (read-only, shared by the series). ``same`` remembers large results by the identity of
     their parts: series made of the very same part arrays (the parts are all alive while
@@ -132,7 +135,7 @@ def _drain(parts: list[np.ndarray]) -> np.ndarray:
     parts.reverse()
     while parts:
         p = parts.pop()
-        out[pos:pos + len(p)] = p
+        out[pos : pos + len(p)] = p
         pos += len(p)
         del p
     return out
@@ -160,8 +163,12 @@ def collect(items: Iterable[Reading | Batch], reader: Reader) -> tuple[list[Seri
     for (name, split), acc in list(accs.items()):
         acc._flush()
         if acc.has_epoch:
-            e = np.concatenate([x if x is not None else np.full(len(vv), np.nan)
-                                for x, vv in zip(acc.epochs, acc.values, strict=True)])
+            e = np.concatenate(
+                [
+                    x if x is not None else np.full(len(vv), np.nan)
+                    for x, vv in zip(acc.epochs, acc.values, strict=True)
+                ]
+            )
         else:
             e = None
         s = _concat(acc.steps, cache, same)
@@ -178,10 +185,20 @@ def collect(items: Iterable[Reading | Batch], reader: Reader) -> tuple[list[Seri
             continue
         s, restarted = _cumulative_steps(s)
         if restarted:
-            notes.append(f"{name}: the step counter restarts {restarted} time(s) (once per epoch?); steps are counted on")
+            notes.append(
+                f"{name}: the step counter restarts {restarted} time(s) (once per epoch?); steps are counted on"
+            )
         unit = reader.units.get(f"{name}|{split}", reader.step_unit)
-        series.append(Series(name=name, split=split, steps=s, values=v,  # type: ignore[arg-type]
-                             step_unit=unit, epochs=e))
+        series.append(
+            Series(
+                name=name,
+                split=split,  # type: ignore[arg-type]
+                steps=s,
+                values=v,
+                step_unit=unit,
+                epochs=e,
+            )
+        )
     if dropped:
         notes.append(f"{dropped} reading(s) before the first step mark dropped")
     return series, notes
@@ -256,7 +273,7 @@ def _caffe_range(args: tuple[str, int, int]) -> Piece:
                         if not more:
                             break
                         nl = more.find(b"\n")
-                        buf += more if nl < 0 else more[:nl + 1]
+                        buf += more if nl < 0 else more[: nl + 1]
                         if nl >= 0:
                             cut = len(buf)
                     if cut == 0:
@@ -281,12 +298,14 @@ def _parallel_caffe(op: Opened, progress: Progress | None) -> Iterator[Batch]:
     ctx = mp.get_context("fork")
     procs = max(1, min(os.cpu_count() or 1, 8))
     with ctx.Pool(procs) as pool:
+
         def pieces() -> Iterator[Piece]:
             jobs = [(path, a, b) for a, b in ranges]
             for (_a, b), piece in zip(ranges, pool.imap(_caffe_range, jobs), strict=True):
                 if progress is not None:
                     progress(b, op.size)
                 yield piece
+
         yield from merge_pieces(pieces())
 
 
@@ -294,8 +313,9 @@ def _has_loss(series: list[Series]) -> bool:
     return any(is_loss_name(s.name) for s in series)
 
 
-def read_log(path: str, *, progress: Progress | None = None,
-             stdin: BinaryIO | None = None) -> LogData:
+def read_log(
+    path: str, *, progress: Progress | None = None, stdin: BinaryIO | None = None
+) -> LogData:
     """Read one training log (file, gzip, directory or ``-``) into series.
 
     ``progress(bytes_done, bytes_total)`` is called now and then for inputs of known size.
@@ -313,8 +333,9 @@ def read_log(path: str, *, progress: Progress | None = None,
     except OSError as e:
         raise TriageInputError(path, f"cannot read ({e.strerror or e})") from None
     except Exception as e:  # noqa: BLE001 - a reader bug must not become a traceback
-        raise TriageInputError(path, f"could not read the log ({type(e).__name__}: {e})"
-                               .splitlines()[0][:200]) from None
+        raise TriageInputError(
+            path, f"could not read the log ({type(e).__name__}: {e})".splitlines()[0][:200]
+        ) from None
     finally:
         _set_hugepages(hugepages)
 
@@ -340,13 +361,15 @@ def _read(path: str, progress: Progress | None, stdin: BinaryIO | None) -> LogDa
             op.stream.close()
 
 
-def _read_opened(path: str, op: Opened, progress: Progress | None,
-                 stdin: BinaryIO | None) -> LogData:
+def _read_opened(
+    path: str, op: Opened, progress: Progress | None, stdin: BinaryIO | None
+) -> LogData:
     notes: list[str] = []
     if op.kind == "tensorboard":
         reader: Reader = by_name("tensorboard")
         items: Iterable[Reading | Batch] = reader.parse_events(  # type: ignore[attr-defined]
-            op.event_root or ".", op.event_files)
+            op.event_root or ".", op.event_files
+        )
         series, extra = collect(items, reader)
         if not series:
             raise TriageInputError(path, "TensorBoard events hold no scalars")
@@ -355,8 +378,12 @@ def _read_opened(path: str, op: Opened, progress: Progress | None,
         reader = pick(head, op.filename)
         if reader.whole and op.size > WHOLE_MAX_BYTES:
             raise TriageInputError(path, f"{reader.name} file too large to read whole")
-        if (getattr(reader, "parallel", False) and op.plain_utf8_file
-                and op.size >= PARALLEL_MIN_BYTES and _can_fork()):
+        if (
+            getattr(reader, "parallel", False)
+            and op.plain_utf8_file
+            and op.size >= PARALLEL_MIN_BYTES
+            and _can_fork()
+        ):
             items = _parallel_caffe(op, progress)
         else:
             items = reader.parse(raw_chunks(op, CHUNK_BYTES, progress))
@@ -374,8 +401,9 @@ def _read_opened(path: str, op: Opened, progress: Progress | None,
         raise TriageInputError(path, f"no training metrics found (read as {reader.name})")
     if not _has_loss(series):
         raise TriageInputError(path, f"no recognisable loss in the log (read as {reader.name})")
-    return LogData(path=path, format=reader.name, series=tuple(series),
-                   notes=tuple(dict.fromkeys(notes)))
+    return LogData(
+        path=path, format=reader.name, series=tuple(series), notes=tuple(dict.fromkeys(notes))
+    )
 
 
 def _can_fork() -> bool:

@@ -25,12 +25,26 @@ _TRAIN_AFFIX_RE = re.compile(rf"^{_TRAIN_TOKENS}{_SEP}+|{_SEP}+{_TRAIN_TOKENS}$"
 _QUALIFIER_RE = re.compile(rf"^(?:epoch|batch|step|iter){_SEP}+|{_SEP}+(?:epoch|batch|step|iter)$")
 
 _TOTAL_BASES = (
-    "loss", "total_loss", "total loss", "loss_total", "total", "overall_loss", "full_loss",
-    "objective", "cost", "avg_loss", "average loss", "avg loss", "mean_loss", "running_loss",
+    "loss",
+    "total_loss",
+    "total loss",
+    "loss_total",
+    "total",
+    "overall_loss",
+    "full_loss",
+    "objective",
+    "cost",
+    "avg_loss",
+    "average loss",
+    "avg loss",
+    "mean_loss",
+    "running_loss",
 )
 """Base names (split and epoch/step/batch qualifiers removed) of a total loss, best first."""
 
-_ACC_RE = re.compile(r"(^|[/_ .\-])(acc|accuracy|top1|top-1|top_1|acc1|acc@1|prec@1|top1_acc)($|[/_ .\-(])")
+_ACC_RE = re.compile(
+    r"(^|[/_ .\-])(acc|accuracy|top1|top-1|top_1|acc1|acc@1|prec@1|top1_acc)($|[/_ .\-(])"
+)
 _LR_RE = re.compile(r"(^|[/_ .\-])(lr|learning[_ ]?rate)($|\d|[/_ .\-(])")
 _LOSS_RE = re.compile(r"loss|(^|[/_ ])(cost|objective|nll|xent)($|[/_ ])")
 _NOT_LOSS_RE = re.compile(r"ppl|perplexity|scale|bleu|rouge|gnorm|grad|time|runtime|per_second")
@@ -113,7 +127,9 @@ def _total_rank(series: Series) -> int | None:
 
 
 def _pick_total(cands: list[Series]) -> Series | None:
-    ranked = [(r, -s.points, i, s) for i, s in enumerate(cands) if (r := _total_rank(s)) is not None]
+    ranked = [
+        (r, -s.points, i, s) for i, s in enumerate(cands) if (r := _total_rank(s)) is not None
+    ]
     if not ranked:
         return None
     ranked.sort(key=lambda t: t[:3])
@@ -135,12 +151,18 @@ def sum_series(parts: list[Series], split: str) -> Series:
             lookup[st] = v
         total = total + np.array([lookup[s] for s in out_steps.tolist()], dtype=float)
     first = parts[0]
-    epochs = first.epochs[keep] if first.epochs is not None and first.epochs.shape[0] == steps.shape[0] else None
+    epochs = (
+        first.epochs[keep]
+        if first.epochs is not None and first.epochs.shape[0] == steps.shape[0]
+        else None
+    )
     name = "sum(" + ", ".join(p.name for p in parts) + ")"
     return Series(name, split, out_steps.astype(float), total, first.step_unit, epochs)  # type: ignore[arg-type]
 
 
-_DISCRIMINATOR = re.compile(r"^(?:d_loss|loss_d|disc_loss|discriminator_loss|loss_dis|errd|d_total)$")
+_DISCRIMINATOR = re.compile(
+    r"^(?:d_loss|loss_d|disc_loss|discriminator_loss|loss_dis|errd|d_total)$"
+)
 _GENERATOR = re.compile(r"^(?:g_loss|loss_g|gen_loss|generator_loss|loss_gen|errg|g_total)$")
 
 
@@ -173,7 +195,9 @@ def select_series(log: LogData, metric: str | None = None) -> Selection:
             loss = named[0]
     if loss is None and log.format.startswith("darknet"):
         # darknet's headline is the running average; the current loss jumps with every resize
-        loss = next((s for s in train_losses if base_name(s.name) in ("avg_loss", "avg loss")), None)
+        loss = next(
+            (s for s in train_losses if base_name(s.name) in ("avg_loss", "avg loss")), None
+        )
     if loss is None:
         loss = _pick_total(train_losses)
     if loss is None:
@@ -207,5 +231,6 @@ def select_series(log: LogData, metric: str | None = None) -> Selection:
     lr = lrs[0] if lrs else None
     taken = {id(s) for s in (*losses, *acc, *vacc, *lrs)}
     others = tuple(s for s in usable if id(s) not in taken)
-    return Selection(loss, val_loss, components, val_components, acc, vacc, lr, others,
-                     loss_is_val, loss_is_sum)
+    return Selection(
+        loss, val_loss, components, val_components, acc, vacc, lr, others, loss_is_val, loss_is_sum
+    )

@@ -16,7 +16,9 @@ MAX_PAIRWISE_POINTS = 240
 """Series longer than this are reduced to block medians before pairwise statistics."""
 
 
-def block_reduce(values: np.ndarray, max_points: int, how: str = "median") -> tuple[np.ndarray, np.ndarray]:
+def block_reduce(
+    values: np.ndarray, max_points: int, how: str = "median"
+) -> tuple[np.ndarray, np.ndarray]:
     """Reduce ``values`` to at most ``max_points`` block statistics.
 
     Returns ``(centres, stats)``: the mean index of each block and its statistic
@@ -38,10 +40,10 @@ def block_reduce(values: np.ndarray, max_points: int, how: str = "median") -> tu
         stat = np.median(head, axis=1)
     centres = ihead.mean(axis=1)
     if full * size < n:
-        rest = values[full * size:].astype(float)
+        rest = values[full * size :].astype(float)
         last = rest.max() if how == "max" else (rest.min() if how == "min" else np.median(rest))
         stat = np.concatenate([stat, [last]])
-        centres = np.concatenate([centres, [idx[full * size:].mean()]])
+        centres = np.concatenate([centres, [idx[full * size :].mean()]])
     return centres, stat
 
 

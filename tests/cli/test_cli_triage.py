@@ -49,7 +49,9 @@ def test_json_is_one_object_per_input_with_the_documented_fields(run: Run) -> No
     assert splits["loss"] == "train" and splits["val_loss"] == "val"
 
 
-def test_one_unreadable_input_gives_exit_2_and_the_others_are_still_analysed(run: Run, tmp_path: Path) -> None:
+def test_one_unreadable_input_gives_exit_2_and_the_others_are_still_analysed(
+    run: Run, tmp_path: Path
+) -> None:
     empty = tmp_path / "empty.log"
     empty.write_bytes(b"")
     done = run("triage", str(tmp_path / "missing.log"), str(STUCK87), str(empty), "--json")
@@ -74,7 +76,9 @@ def test_one_unreadable_input_gives_exit_2_and_the_others_are_still_analysed(run
     ],
     ids=["missing", "empty", "binary", "empty-dir", "truncated-json", "no-loss"],
 )
-def test_bad_input_gets_one_line_naming_the_file_and_exit_2(run: Run, tmp_path: Path, make, problem: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_gets_one_line_naming_the_file_and_exit_2(
+    run: Run, tmp_path: Path, make, problem: str
+) -> None:  # type: ignore[no-untyped-def]
     path = make(tmp_path)
     done = run("triage", str(path))
     assert done.returncode == 2
@@ -119,7 +123,9 @@ def test_metric_chooses_another_series_and_an_unknown_one_is_an_error(run: Run) 
     assert "no series named 'no_such_metric'" in done.stderr and "val_loss" in done.stderr
 
 
-def test_file_names_and_log_text_with_markup_and_escapes_appear_literally(run: Run, tmp_path: Path) -> None:
+def test_file_names_and_log_text_with_markup_and_escapes_appear_literally(
+    run: Run, tmp_path: Path
+) -> None:
     odd = tmp_path / "[bold]run[/bold]\x1b[31m.log"  # "/" makes "[bold]run[" a directory
     odd.parent.mkdir()
     odd.write_bytes(STUCK87.read_bytes())

@@ -18,9 +18,15 @@ from assistant.triage.stats import fmt_step, fmt_value, mann_kendall_z, theil_se
 RNG_SEED = 1234
 
 
-def ser(name: str, values, steps=None, split: str = "train", unit: str = "step", epochs=None) -> Series:
+def ser(
+    name: str, values, steps=None, split: str = "train", unit: str = "step", epochs=None
+) -> Series:
     v = np.asarray(values, dtype=float)
-    s = np.arange(1, v.shape[0] + 1, dtype=float) if steps is None else np.asarray(steps, dtype=float)
+    s = (
+        np.arange(1, v.shape[0] + 1, dtype=float)
+        if steps is None
+        else np.asarray(steps, dtype=float)
+    )
     e = None if epochs is None else np.asarray(epochs, dtype=float)
     return Series(name, split, s, v, unit, e)  # type: ignore[arg-type]
 
@@ -33,7 +39,9 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(RNG_SEED)
 
 
-def decay(n: int, start: float = 2.3, end: float = 0.2, rate: float = 4.0, noise: float = 0.0) -> np.ndarray:
+def decay(
+    n: int, start: float = 2.3, end: float = 0.2, rate: float = 4.0, noise: float = 0.0
+) -> np.ndarray:
     t = np.linspace(0, 1, n)
     y = end + (start - end) * np.exp(-rate * t)
     if noise:
@@ -47,8 +55,10 @@ def decay(n: int, start: float = 2.3, end: float = 0.2, rate: float = 4.0, noise
 
 
 def _stuck87_short() -> LogData:
-    return log(ser("loss", [6.07532, 87.3365, 87.3365], steps=[0, 20, 40], unit="iteration"),
-               ser("lr", [0.01, 0.01, 0.01], steps=[0, 20, 40], unit="iteration"))
+    return log(
+        ser("loss", [6.07532, 87.3365, 87.3365], steps=[0, 20, 40], unit="iteration"),
+        ser("lr", [0.01, 0.01, 0.01], steps=[0, 20, 40], unit="iteration"),
+    )
 
 
 def _stuck87_long() -> LogData:
@@ -63,8 +73,12 @@ def _stuck87_half_batch() -> LogData:
 
 def _stuck87_component_total_nan() -> LogData:
     steps = [98000, 98500]
-    return log(ser("loss", [math.nan, math.nan], steps), ser("cls_loss", [0.693147, 87.3365], steps),
-               ser("roi_loss", [math.nan, 0.0], steps), ser("pts_loss", [0.0, 0.0], steps))
+    return log(
+        ser("loss", [math.nan, math.nan], steps),
+        ser("cls_loss", [0.693147, 87.3365], steps),
+        ser("roi_loss", [math.nan, 0.0], steps),
+        ser("pts_loss", [0.0, 0.0], steps),
+    )
 
 
 def _clamp_bce_100() -> LogData:
@@ -76,12 +90,17 @@ def _clamp_keras_eps() -> LogData:
 
 
 def _chance_ln10_with_acc() -> LogData:
-    return log(ser("loss", [2.3026] * 15, unit="epoch"), ser("val_loss", [2.3026] * 15, split="val", unit="epoch"),
-               ser("acc", [0.1] * 15, unit="epoch"))
+    return log(
+        ser("loss", [2.3026] * 15, unit="epoch"),
+        ser("val_loss", [2.3026] * 15, split="val", unit="epoch"),
+        ser("acc", [0.1] * 15, unit="epoch"),
+    )
 
 
 def _chance_ln1000_smoothed() -> LogData:
-    return log(ser("loss", [6.91161, 6.90501, 6.90635, 6.90681, 6.90704], steps=[0, 20, 40, 60, 80]))
+    return log(
+        ser("loss", [6.91161, 6.90501, 6.90635, 6.90681, 6.90704], steps=[0, 20, 40, 60, 80])
+    )
 
 
 def _chance_mse_half() -> LogData:
@@ -89,7 +108,9 @@ def _chance_mse_half() -> LogData:
     t = np.arange(n)
     y = 0.25 + 0.39 * np.exp(-t / 12.0)
     out = 0.5 - 0.3 * np.exp(-t / 12.0)
-    return log(ser("train_loss", y), ser("out_tensor([0.])", out), ser("out_tensor([1.])", out + 1e-4))
+    return log(
+        ser("train_loss", y), ser("out_tensor([0.])", out), ser("out_tensor([1.])", out + 1e-4)
+    )
 
 
 def _stuck_constant_exact() -> LogData:
@@ -117,12 +138,27 @@ def _zero_loss_practically() -> LogData:
 
 
 def _negative_loss() -> LogData:
-    return log(ser("train loss", [-0.3924, -0.3893, -0.3841], steps=[162, 163, 164], unit="epoch"),
-               ser("validation loss", [-0.4029, -0.4142, -0.4186], steps=[162, 163, 164], split="val", unit="epoch"))
+    return log(
+        ser("train loss", [-0.3924, -0.3893, -0.3841], steps=[162, 163, 164], unit="epoch"),
+        ser(
+            "validation loss",
+            [-0.4029, -0.4142, -0.4186],
+            steps=[162, 163, 164],
+            split="val",
+            unit="epoch",
+        ),
+    )
 
 
 def _nan_sudden() -> LogData:
-    return log(ser("loss", [2.30264, math.nan, math.nan, math.nan], steps=[0, 200, 400, 600], unit="iteration"))
+    return log(
+        ser(
+            "loss",
+            [2.30264, math.nan, math.nan, math.nan],
+            steps=[0, 200, 400, 600],
+            unit="iteration",
+        )
+    )
 
 
 def _nan_long() -> LogData:
@@ -133,17 +169,27 @@ def _nan_long() -> LogData:
 
 def _nan_total_components_finite() -> LogData:
     st = [20, 40, 60, 80]
-    return log(ser("total loss", [math.nan] * 4, st), ser("rpn_loss_cls", [0.648, 0.575, 0.481, 0.407], st),
-               ser("loss_cls", [2.15, 0.00001, 0.667, 0.086], st))
+    return log(
+        ser("total loss", [math.nan] * 4, st),
+        ser("rpn_loss_cls", [0.648, 0.575, 0.481, 0.407], st),
+        ser("loss_cls", [2.15, 0.00001, 0.667, 0.086], st),
+    )
 
 
 def _diverging_explodes_into_nan() -> LogData:
-    return log(ser("loss", [393.183, 1.70709e06, math.nan, math.nan], steps=[0, 10, 20, 30], unit="iteration"))
+    return log(
+        ser(
+            "loss",
+            [393.183, 1.70709e06, math.nan, math.nan],
+            steps=[0, 10, 20, 30],
+            unit="iteration",
+        )
+    )
 
 
 def _diverging_geometric() -> LogData:
     t = np.arange(32)
-    y = 10 * 1.15 ** t * (1 + 0.2 * rng().standard_normal(32))
+    y = 10 * 1.15**t * (1 + 0.2 * rng().standard_normal(32))
     return log(ser("loss", np.abs(y)))
 
 
@@ -166,7 +212,13 @@ def _oscillating_momentum() -> LogData:
 
 
 def _spikes_short() -> LogData:
-    return log(ser("loss", [0.0294, 0.0536, 1.25873, 1.23278, 0.495886], steps=[16000, 16200, 16400, 16600, 16800]))
+    return log(
+        ser(
+            "loss",
+            [0.0294, 0.0536, 1.25873, 1.23278, 0.495886],
+            steps=[16000, 16200, 16400, 16600, 16800],
+        )
+    )
 
 
 def _spikes_long() -> LogData:
@@ -177,7 +229,13 @@ def _spikes_long() -> LogData:
 
 
 def _plateau_short() -> LogData:
-    return log(ser("loss", [1.8092, 1.8134, 1.8302, 1.8199, 1.8253, 1.8222, 1.8162], steps=np.arange(10800, 11101, 50)))
+    return log(
+        ser(
+            "loss",
+            [1.8092, 1.8134, 1.8302, 1.8199, 1.8253, 1.8222, 1.8162],
+            steps=np.arange(10800, 11101, 50),
+        )
+    )
 
 
 def _plateau_after_drop() -> LogData:
@@ -195,7 +253,20 @@ def _slow_decrease() -> LogData:
 
 
 def _slow_decrease_one_epoch() -> LogData:
-    y = [3.2596, 3.1724, 3.1904, 3.1122, 3.1904, 3.0823, 3.0725, 3.0187, 3.0207, 2.9203, 2.9479, 3.0246]
+    y = [
+        3.2596,
+        3.1724,
+        3.1904,
+        3.1122,
+        3.1904,
+        3.0823,
+        3.0725,
+        3.0187,
+        3.0207,
+        2.9203,
+        2.9479,
+        3.0246,
+    ]
     return log(ser("loss", y, steps=np.arange(10, 121, 10)))
 
 
@@ -205,12 +276,16 @@ def _overfitting_turn() -> LogData:
     train = decay(n, 1.8, 0.25, rate=3)
     val = 0.72 + 0.5 * np.exp(-t / 8.0) + np.where(t > 40, 0.004 * (t - 40), 0.0)
     val = val + 0.01 * rng().standard_normal(n)
-    return log(ser("loss", train, t, unit="epoch"), ser("val_loss", val, t, split="val", unit="epoch"))
+    return log(
+        ser("loss", train, t, unit="epoch"), ser("val_loss", val, t, split="val", unit="epoch")
+    )
 
 
 def _overfitting_short() -> LogData:
-    return log(ser("loss", [4.7502, 4.1619, 3.8825, 3.6600, 3.4832], unit="epoch"),
-               ser("val_loss", [5.5295, 5.8611, 6.2142, 6.3189, 6.5152], split="val", unit="epoch"))
+    return log(
+        ser("loss", [4.7502, 4.1619, 3.8825, 3.6600, 3.4832], unit="epoch"),
+        ser("val_loss", [5.5295, 5.8611, 6.2142, 6.3189, 6.5152], split="val", unit="epoch"),
+    )
 
 
 def _train_flat_val_falling() -> LogData:
@@ -220,24 +295,32 @@ def _train_flat_val_falling() -> LogData:
 
 def _both_rising() -> LogData:
     t = np.arange(30)
-    return log(ser("loss", 1.0 + 0.05 * t + 0.01 * np.sin(t)), ser("val_loss", 1.1 + 0.06 * t, split="val"))
+    return log(
+        ser("loss", 1.0 + 0.05 * t + 0.01 * np.sin(t)), ser("val_loss", 1.1 + 0.06 * t, split="val")
+    )
 
 
 def _val_below_train() -> LogData:
     t = decay(20, 2.3, 1.2)
-    return log(ser("train_loss", t, unit="epoch"), ser("val_loss", t * 0.6, split="val", unit="epoch"))
+    return log(
+        ser("train_loss", t, unit="epoch"), ser("val_loss", t * 0.6, split="val", unit="epoch")
+    )
 
 
 def _val_below_train_single_eval() -> LogData:
     st = [445, 495, 545, 595, 645]
-    return log(ser("loss", [11.521, 11.346, 11.186, 11.039, 10.902], st, unit="update"),
-               ser("valid_loss", [8.11425], [600], split="val", unit="update"))
+    return log(
+        ser("loss", [11.521, 11.346, 11.186, 11.039, 10.902], st, unit="update"),
+        ser("valid_loss", [8.11425], [600], split="val", unit="update"),
+    )
 
 
 def _periodic() -> LogData:
     r = rng()
     pattern = r.uniform(0.05, 1.5, 20)
-    y = np.tile(pattern, 8) * np.repeat(np.linspace(1.0, 0.8, 8), 20) + 0.02 * r.standard_normal(160)
+    y = np.tile(pattern, 8) * np.repeat(np.linspace(1.0, 0.8, 8), 20) + 0.02 * r.standard_normal(
+        160
+    )
     return log(ser("loss", np.abs(y), epochs=np.arange(160) / 20.0))
 
 
@@ -246,7 +329,13 @@ def _still_learning_noisy() -> LogData:
 
 
 def _still_learning_short() -> LogData:
-    return log(ser("total_loss", [2.168, 1.2, 0.9, 0.603, 0.5, 0.45, 0.323], steps=[19, 59, 99, 139, 199, 259, 299]))
+    return log(
+        ser(
+            "total_loss",
+            [2.168, 1.2, 0.9, 0.603, 0.5, 0.45, 0.323],
+            steps=[19, 59, 99, 139, 199, 259, 299],
+        )
+    )
 
 
 CASES: dict[str, tuple[Callable[[], LogData], str]] = {
@@ -318,21 +407,47 @@ def _with_last(y: np.ndarray, value: float) -> np.ndarray:
 
 
 NOT_FROM_ONE_POINT: dict[str, tuple[Callable[[], LogData], set[str]]] = {
-    "last-reading-up": (lambda: log(ser("loss", _with_last(decay(300, noise=0.05), 0.6))),
-                        {"diverging", "spikes", "overfitting", "both-rising"}),
+    "last-reading-up": (
+        lambda: log(ser("loss", _with_last(decay(300, noise=0.05), 0.6))),
+        {"diverging", "spikes", "overfitting", "both-rising"},
+    ),
     "last-val-reading-up": (
-        lambda: log(ser("loss", decay(30, 2.0, 0.4), unit="epoch"),
-                    ser("val_loss", _with_last(decay(30, 2.1, 0.5), 0.6), split="val", unit="epoch")),
-        {"overfitting", "both-rising", "diverging"}),
-    "one-100-reading": (lambda: log(ser("loss", [2.3, 2.0, 100.0, 1.7, 1.5, 1.4])), {"stuck-at-clamp"}),
-    "one-zero-reading": (lambda: log(ser("loss", [0.9, 0.5, 0.2, 0.0, 0.1, 0.05, 0.04])), {"zero-loss"}),
-    "one-negative-reading": (lambda: log(ser("loss", [0.9, 0.5, 0.2, -0.01, 0.1, 0.05, 0.04])), {"negative-loss"}),
-    "chance-only-at-init": (lambda: log(ser("loss", [2.3026, 1.9, 1.5, 1.2, 1.0, 0.9])), {"stuck-at-chance"}),
-    "passing-through-0.25": (lambda: log(ser("loss", decay(60, 0.7, 0.01, rate=3))), {"stuck-at-chance"}),
-    "linear-fall-ending-on-1.0": (lambda: log(ser("loss", np.linspace(2, 1, 10))), {"stuck-at-chance"}),
+        lambda: log(
+            ser("loss", decay(30, 2.0, 0.4), unit="epoch"),
+            ser("val_loss", _with_last(decay(30, 2.1, 0.5), 0.6), split="val", unit="epoch"),
+        ),
+        {"overfitting", "both-rising", "diverging"},
+    ),
+    "one-100-reading": (
+        lambda: log(ser("loss", [2.3, 2.0, 100.0, 1.7, 1.5, 1.4])),
+        {"stuck-at-clamp"},
+    ),
+    "one-zero-reading": (
+        lambda: log(ser("loss", [0.9, 0.5, 0.2, 0.0, 0.1, 0.05, 0.04])),
+        {"zero-loss"},
+    ),
+    "one-negative-reading": (
+        lambda: log(ser("loss", [0.9, 0.5, 0.2, -0.01, 0.1, 0.05, 0.04])),
+        {"negative-loss"},
+    ),
+    "chance-only-at-init": (
+        lambda: log(ser("loss", [2.3026, 1.9, 1.5, 1.2, 1.0, 0.9])),
+        {"stuck-at-chance"},
+    ),
+    "passing-through-0.25": (
+        lambda: log(ser("loss", decay(60, 0.7, 0.01, rate=3))),
+        {"stuck-at-chance"},
+    ),
+    "linear-fall-ending-on-1.0": (
+        lambda: log(ser("loss", np.linspace(2, 1, 10))),
+        {"stuck-at-chance"},
+    ),
     "passing-0.0000-twice": (
-        lambda: log(ser("loss", np.round(np.tile([1.5, 0.57, 0.00002, 0.00001, 0.95, 1.57, 0.35], 10), 4))),
-        {"zero-loss"}),
+        lambda: log(
+            ser("loss", np.round(np.tile([1.5, 0.57, 0.00002, 0.00001, 0.95, 1.57, 0.35], 10), 4))
+        ),
+        {"zero-loss"},
+    ),
 }
 
 
@@ -340,7 +455,9 @@ NOT_FROM_ONE_POINT: dict[str, tuple[Callable[[], LogData], set[str]]] = {
 def test_no_verdict_on_one_point(name: str) -> None:
     build, forbidden = NOT_FROM_ONE_POINT[name]
     result = diagnose(build())
-    assert result.primary not in forbidden, [(f.symptom, f.confidence, f.summary) for f in result.findings]
+    assert result.primary not in forbidden, [
+        (f.symptom, f.confidence, f.summary) for f in result.findings
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -365,9 +482,14 @@ def test_single_reading_is_harmless() -> None:
 def test_yolo_components_are_summed_and_reported() -> None:
     box = decay(50, 0.10, 0.03)
     obj = decay(50, 0.03, 0.016)
-    sel = select_series(log(ser("train/box_loss", box, unit="epoch"), ser("train/obj_loss", obj, unit="epoch"),
-                            ser("val/box_loss", box * 0.6, split="val", unit="epoch"),
-                            ser("x/lr0", np.linspace(0.07, 0.0005, 50))))
+    sel = select_series(
+        log(
+            ser("train/box_loss", box, unit="epoch"),
+            ser("train/obj_loss", obj, unit="epoch"),
+            ser("val/box_loss", box * 0.6, split="val", unit="epoch"),
+            ser("x/lr0", np.linspace(0.07, 0.0005, 50)),
+        )
+    )
     assert sel.loss is not None and sel.loss_is_sum
     np.testing.assert_allclose(sel.loss.values, box + obj)
     assert sel.val_loss is not None and sel.val_loss.name == "val/box_loss"
@@ -376,13 +498,23 @@ def test_yolo_components_are_summed_and_reported() -> None:
     assert result.extra["loss_is_sum"] is True
 
 
-@pytest.mark.parametrize("train,val", [
-    ("loss", "val_loss"), ("train_loss", "eval_loss"), ("total_loss", "valid_loss"), ("train/loss", "val/loss"),
-    ("loss_epoch", "test loss"), ("train loss", "validation loss"), ("epoch_loss", "epoch_loss"),
-    ("Loss/train", "Loss/test"),
-])
+@pytest.mark.parametrize(
+    "train,val",
+    [
+        ("loss", "val_loss"),
+        ("train_loss", "eval_loss"),
+        ("total_loss", "valid_loss"),
+        ("train/loss", "val/loss"),
+        ("loss_epoch", "test loss"),
+        ("train loss", "validation loss"),
+        ("epoch_loss", "epoch_loss"),
+        ("Loss/train", "Loss/test"),
+    ],
+)
 def test_loss_names(train: str, val: str) -> None:
-    sel = select_series(log(ser(train, [1.0, 0.9]), ser(val, [1.1, 1.0], split="val"), ser("acc", [0.5, 0.6])))
+    sel = select_series(
+        log(ser(train, [1.0, 0.9]), ser(val, [1.1, 1.0], split="val"), ser("acc", [0.5, 0.6]))
+    )
     assert sel.loss is not None and sel.loss.name == train
     assert sel.val_loss is not None and sel.val_loss.name == val
 
@@ -394,16 +526,26 @@ def test_validation_by_name_when_the_split_is_not_set() -> None:
 
 
 def test_caffe_test_loss_by_split() -> None:
-    sel = select_series(log(ser("loss", [2.3, 2.2]), ser("loss", [2.30258], [0], split="test"),
-                            ser("accuracy", [0.1], [0], split="test")))
+    sel = select_series(
+        log(
+            ser("loss", [2.3, 2.2]),
+            ser("loss", [2.30258], [0], split="test"),
+            ser("accuracy", [0.1], [0], split="test"),
+        )
+    )
     assert sel.loss is not None and sel.loss.split == "train"
     assert sel.val_loss is not None and sel.val_loss.split == "test"
     assert sel.val_accuracy and sel.val_accuracy[0].name == "accuracy"
 
 
 def test_total_preferred_and_components_in_extra() -> None:
-    result = diagnose(log(ser("loss_cls", [1.16, 1.165, 1.164]), ser("loss_bbox", [0.646, 0.649, 0.666]),
-                          ser("loss", [1.809, 1.813, 1.830])))
+    result = diagnose(
+        log(
+            ser("loss_cls", [1.16, 1.165, 1.164]),
+            ser("loss_bbox", [0.646, 0.649, 0.666]),
+            ser("loss", [1.809, 1.813, 1.830]),
+        )
+    )
     assert result.loss is not None and result.loss.name == "loss"
     assert set(result.extra["components"]) == {"loss_cls", "loss_bbox"}  # type: ignore[arg-type]
 
@@ -412,12 +554,18 @@ def test_metric_override() -> None:
     data = log(ser("loss", decay(50)), ser("running_loss", [1.2345] * 50))
     assert diagnose(data).primary == "still-learning"
     result = diagnose(data, metric="running_loss")
-    assert result.primary == "stuck-constant" and result.loss is not None and result.loss.name == "running_loss"
+    assert (
+        result.primary == "stuck-constant"
+        and result.loss is not None
+        and result.loss.name == "running_loss"
+    )
 
 
 def test_summary_numbers_and_separators() -> None:
     result = diagnose(_stuck87_short())
-    assert result.findings[0].summary.startswith("loss constant at 87.3365 from iteration 20 to 40 (2 readings)")
+    assert result.findings[0].summary.startswith(
+        "loss constant at 87.3365 from iteration 20 to 40 (2 readings)"
+    )
     y = decay(3000, noise=0.02)
     y[1200:] = math.nan
     nan = diagnose(log(ser("loss", y, unit="iteration")))
@@ -458,8 +606,11 @@ def test_a_million_points_is_fast(n: int) -> None:
     r = np.random.default_rng(0)
     y = 0.2 + 2.0 * np.exp(-np.linspace(0, 5, n)) + 0.05 * r.standard_normal(n)
     v = 0.25 + 2.0 * np.exp(-np.linspace(0, 5, 100))
-    data = log(ser("loss", np.abs(y)), ser("val_loss", v, np.linspace(1, n, 100), split="val"),
-               ser("lr", np.full(n, 0.01)))
+    data = log(
+        ser("loss", np.abs(y)),
+        ser("val_loss", v, np.linspace(1, n, 100), split="val"),
+        ser("lr", np.full(n, 0.01)),
+    )
     diagnose(data)  # warm-up (imports)
     t0 = time.perf_counter()
     result = diagnose(data)
@@ -488,13 +639,17 @@ _values = st.one_of(
     steps_shuffled=st.booleans(),
     with_lr=st.booleans(),
 )
-def test_diagnose_never_fails(train: list[float], val: list[float], steps_shuffled: bool, with_lr: bool) -> None:
+def test_diagnose_never_fails(
+    train: list[float], val: list[float], steps_shuffled: bool, with_lr: bool
+) -> None:
     steps = np.arange(len(train), dtype=float)
     if steps_shuffled:
         steps = steps[::-1].copy()
     series = [ser("loss", train, steps)]
     if val:
-        series.append(ser("val_loss", val, np.linspace(0, max(len(train), 1), len(val)), split="val"))
+        series.append(
+            ser("val_loss", val, np.linspace(0, max(len(train), 1), len(val)), split="val")
+        )
     if with_lr and train:
         series.append(ser("lr", np.zeros(len(train)), steps))
     result = diagnose(log(*series))
@@ -522,7 +677,9 @@ def test_noisy_healthy_curves(seed: int, n: int, noise: float) -> None:
     y = end + (start - end) * np.exp(-r.uniform(1, 8) * t)
     y = np.round(y * np.exp(noise * r.standard_normal(n)), 4)
     result = diagnose(log(ser("loss", y, np.arange(n) * 10.0)))
-    assert result.primary in HEALTHY, [(f.symptom, f.confidence, f.summary) for f in result.findings]
+    assert result.primary in HEALTHY, [
+        (f.symptom, f.confidence, f.summary) for f in result.findings
+    ]
 
 
 def test_converging_onto_a_value_near_ln9_is_not_chance() -> None:
@@ -533,20 +690,34 @@ def test_converging_onto_a_value_near_ln9_is_not_chance() -> None:
 def test_noisy_chance_level_binary() -> None:
     r = np.random.default_rng(3)
     y = np.round(0.6931 + 0.002 * r.standard_normal(40), 4)
-    result = diagnose(log(ser("loss", y), ser("val_loss", np.full(10, 0.6931), np.arange(4, 41, 4), split="val")))
+    result = diagnose(
+        log(ser("loss", y), ser("val_loss", np.full(10, 0.6931), np.arange(4, 41, 4), split="val"))
+    )
     assert result.primary == "stuck-at-chance"
     assert "ln 2" in result.findings[0].summary
 
 
 def test_epsilon_fractions_that_are_chance_levels_stay_chance() -> None:
     # -ln(1e-12) / 4 = ln 1000: a softmax over 1000 classes at chance, not a clamp
-    result = diagnose(log(ser("loss", [6.91161, 6.90501, 6.90635]), ser("output_loss", [6.91161, 6.90776, 6.90776])))
+    result = diagnose(
+        log(
+            ser("loss", [6.91161, 6.90501, 6.90635]),
+            ser("output_loss", [6.91161, 6.90776, 6.90776]),
+        )
+    )
     assert result.primary == "stuck-at-chance"
 
 
 def test_darknet_uses_the_running_average() -> None:
-    data = LogData("x.log", "darknet", (ser("loss", [625.2, 286.2, 555.0, 287.9]), ser("avg_loss", [517.6, 533.3, 508.8, 486.4]),
-                                        ser("rate", [0.001] * 4)))
+    data = LogData(
+        "x.log",
+        "darknet",
+        (
+            ser("loss", [625.2, 286.2, 555.0, 287.9]),
+            ser("avg_loss", [517.6, 533.3, 508.8, 486.4]),
+            ser("rate", [0.001] * 4),
+        ),
+    )
     sel = select_series(data)
     assert sel.loss is not None and sel.loss.name == "avg_loss"
     assert sel.lr is not None and sel.lr.name == "rate"

@@ -23,8 +23,9 @@ def loss_of(log, name: str = "loss", split: str = "train"):
     return next(s for s in log.series if s.name == name and s.split == split)
 
 
-@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "gbk",
-                                      "gb18030"])
+@pytest.mark.parametrize(
+    "encoding", ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "gbk", "gb18030"]
+)
 def test_encodings(tmp_path: Path, encoding: str) -> None:
     text = "训练开始 (中文注释)\n" + KERAS + "训练结束，损失下降\n"
     p = tmp_path / "train.log"
@@ -117,7 +118,9 @@ def test_bad_inputs(tmp_path: Path) -> None:
     _err(tmp_path, str(tmp_path / "trainer_state.json"))
     (tmp_path / "metrics.csv").write_text("epoch,step,train_l")
     _err(tmp_path, str(tmp_path / "metrics.csv"))
-    (tmp_path / "notes.txt").write_text("We trained a model yesterday.\nIt went fine: accuracy 0.9\n")
+    (tmp_path / "notes.txt").write_text(
+        "We trained a model yesterday.\nIt went fine: accuracy 0.9\n"
+    )
     assert "loss" in _err(tmp_path, str(tmp_path / "notes.txt")).problem
     (tmp_path / "bad.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
     _err(tmp_path, str(tmp_path / "bad.gz"))

@@ -23,14 +23,20 @@ def test_increasing_steps_are_left_alone() -> None:
 
 def test_a_tutorial_style_log_gets_a_global_step_axis(tmp_path: Path) -> None:
     log = tmp_path / "train.log"
-    lines = [f"Epoch [{e}/3], Step [{s}/300], Loss: {2.0 / (e * s):.4f}" for e in (1, 2, 3) for s in (100, 200, 300)]
+    lines = [
+        f"Epoch [{e}/3], Step [{s}/300], Loss: {2.0 / (e * s):.4f}"
+        for e in (1, 2, 3)
+        for s in (100, 200, 300)
+    ]
     log.write_text("\n".join(lines) + "\n", encoding="utf-8")
     loss = next(s for s in read_log(str(log)).series if s.name == "loss")
     assert np.all(np.diff(loss.steps) > 0)
     assert loss.steps[-1] == 900
 
 
-def test_keras_verbose_2_lines_pasted_without_epoch_headers_are_separate_epochs(tmp_path: Path) -> None:
+def test_keras_verbose_2_lines_pasted_without_epoch_headers_are_separate_epochs(
+    tmp_path: Path,
+) -> None:
     log = tmp_path / "pasted.log"
     log.write_text(
         "469/469 - 3s - loss: 0.3025 - accuracy: 0.9123 - val_loss: 0.1500 - val_accuracy: 0.9550\n"
@@ -62,7 +68,9 @@ def test_the_pytorch_examples_mnist_output_is_read_with_fractional_epochs(tmp_pa
     assert series[("test_accuracy", "test")].values.tolist() == [0.9411]
 
 
-def test_a_gan_log_is_judged_by_its_discriminator_not_by_the_sum_of_both_players(tmp_path: Path) -> None:
+def test_a_gan_log_is_judged_by_its_discriminator_not_by_the_sum_of_both_players(
+    tmp_path: Path,
+) -> None:
     from assistant.triage.detect import diagnose
 
     d_losses = [0.6931, 0.05, 0.004, 0.0003, 0.00002, 0.00001, 0.00001, 0.000008, 0.000006]

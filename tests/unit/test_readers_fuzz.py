@@ -19,20 +19,70 @@ from assistant.triage.readers.base import Batch, to_float
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "logs" / "sample"
 SAMPLE_BYTES = [p.read_bytes() for p in sorted(SAMPLES.glob("[0-9]*"))]
-FAST = settings(max_examples=40, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FAST = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 # text made of log-ish pieces so the readers' regexes actually fire
-TOKENS = st.sampled_from([
-    "Iteration ", " loss = ", "Train net output #0: ", "Test net output #1: ", ", lr = ",
-    "Testing net (#0)", "Epoch ", "Epoch(train) ", "[3][10/100]", "/", " - loss: ", " - val_loss: ",
-    "nan", "-nan", "1.#INF", "-1.#IND", "inf", "Infinity", "0.5", "12", "-3e-4", "|", ",", "=",
-    ": ", "\n", "\r", "\b", "\t", " avg loss, ", " rate", "{'loss': ", "}", "{", '"loss": ',
-    '"iteration": ', "epoch,step,train_loss\n", "100%|", "| 5/50 [00:01<00:02, loss=", "]",
-    "| epoch 001 | valid on 'valid' subset | valid_loss ", "num_updates=", "train loss : ",
-    "validation loss: ", "Batch [", "Speed: 1.0 samples/sec\taccuracy=", "epoch results: [train] ",
-    "Step 5 per-step time 0.1s loss=", "'Loss/total_loss': ", "train/box_loss,", "\x00", "é", "中",
-])
+TOKENS = st.sampled_from(
+    [
+        "Iteration ",
+        " loss = ",
+        "Train net output #0: ",
+        "Test net output #1: ",
+        ", lr = ",
+        "Testing net (#0)",
+        "Epoch ",
+        "Epoch(train) ",
+        "[3][10/100]",
+        "/",
+        " - loss: ",
+        " - val_loss: ",
+        "nan",
+        "-nan",
+        "1.#INF",
+        "-1.#IND",
+        "inf",
+        "Infinity",
+        "0.5",
+        "12",
+        "-3e-4",
+        "|",
+        ",",
+        "=",
+        ": ",
+        "\n",
+        "\r",
+        "\b",
+        "\t",
+        " avg loss, ",
+        " rate",
+        "{'loss': ",
+        "}",
+        "{",
+        '"loss": ',
+        '"iteration": ',
+        "epoch,step,train_loss\n",
+        "100%|",
+        "| 5/50 [00:01<00:02, loss=",
+        "]",
+        "| epoch 001 | valid on 'valid' subset | valid_loss ",
+        "num_updates=",
+        "train loss : ",
+        "validation loss: ",
+        "Batch [",
+        "Speed: 1.0 samples/sec\taccuracy=",
+        "epoch results: [train] ",
+        "Step 5 per-step time 0.1s loss=",
+        "'Loss/total_loss': ",
+        "train/box_loss,",
+        "\x00",
+        "é",
+        "中",
+    ]
+)
 LOGGY = st.lists(st.one_of(TOKENS, st.text(max_size=8)), max_size=60).map("".join)
 
 
@@ -69,18 +119,27 @@ def test_readers_on_arbitrary_bytes(data: bytes) -> None:
 
 
 @FAST
-@given(st.sampled_from(range(len(SAMPLE_BYTES))),
-       st.lists(st.tuples(st.sampled_from(["cut", "dup", "insert", "truncate", "flip"]),
-                          st.integers(0, 10**6), st.integers(0, 400), st.binary(max_size=20)),
-                min_size=1, max_size=5))
+@given(
+    st.sampled_from(range(len(SAMPLE_BYTES))),
+    st.lists(
+        st.tuples(
+            st.sampled_from(["cut", "dup", "insert", "truncate", "flip"]),
+            st.integers(0, 10**6),
+            st.integers(0, 400),
+            st.binary(max_size=20),
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+)
 def test_readers_on_mutated_real_logs(idx: int, edits: list) -> None:
     data = bytearray(SAMPLE_BYTES[idx])
     for op, pos, n, blob in edits:
         pos = pos % (len(data) + 1)
         if op == "cut":
-            del data[pos:pos + n]
+            del data[pos : pos + n]
         elif op == "dup":
-            data[pos:pos] = data[pos:pos + n]
+            data[pos:pos] = data[pos : pos + n]
         elif op == "insert":
             data[pos:pos] = blob
         elif op == "truncate":
@@ -92,7 +151,9 @@ def test_readers_on_mutated_real_logs(idx: int, edits: list) -> None:
             _run_reader(cls, bytes(data))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.one_of(st.binary(max_size=3000), LOGGY.map(lambda t: t.encode("utf-8"))))
 def test_read_log_returns_series_or_input_error(tmp_path: Path, data: bytes) -> None:
     p = tmp_path / "fuzz.log"

@@ -17,12 +17,16 @@ from assistant.triage.read import read_log
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "logs"
 
+
 def _rows(folder: str) -> list[tuple[str, str]]:
     labels = DATA / folder / "labels.tsv"
     if not labels.exists():
         return []
     with labels.open(encoding="utf-8", newline="") as handle:
-        return [(f"{folder}/{row['file']}", row["symptom"]) for row in csv.DictReader(handle, delimiter="\t")]
+        return [
+            (f"{folder}/{row['file']}", row["symptom"])
+            for row in csv.DictReader(handle, delimiter="\t")
+        ]
 
 
 def _params(folder: str) -> list[object]:

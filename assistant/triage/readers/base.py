@@ -71,9 +71,28 @@ def is_number(text: str) -> bool:
     return NUM_RE.fullmatch(text.strip()) is not None
 
 
-_VAL_PREFIXES = ("val_", "val/", "val-", "val.", "valid_", "valid/", "valid-", "validation_",
-                 "validation/", "validation-", "validation.", "eval_", "eval/", "eval-", "dev_",
-                 "dev/", "val ", "valid ", "validation ", "eval ")
+_VAL_PREFIXES = (
+    "val_",
+    "val/",
+    "val-",
+    "val.",
+    "valid_",
+    "valid/",
+    "valid-",
+    "validation_",
+    "validation/",
+    "validation-",
+    "validation.",
+    "eval_",
+    "eval/",
+    "eval-",
+    "dev_",
+    "dev/",
+    "val ",
+    "valid ",
+    "validation ",
+    "eval ",
+)
 _TEST_PREFIXES = ("test_", "test/", "test-", "test ")
 
 
@@ -104,15 +123,55 @@ def is_loss_name(name: str) -> bool:
 
 
 # Fields that are bookkeeping, not metrics: dropped by the key/value readers.
-NOT_METRICS = frozenset({
-    "eta", "time", "data_time", "memory", "eta_seconds", "rank_data_time", "wps", "ups", "wpb",
-    "bsz", "wall", "train_wall", "oom", "iter_time", "forward_time", "backward_time",
-    "optim_step_time", "optim0_lr0_time", "train_time", "epoch", "step", "iter", "iteration",
-    "global_step", "num_updates", "v_num", "gb_free", "speed", "samples/sec", "it/s", "s/it",
-    "total_flos", "train_runtime", "eval_runtime", "train_samples_per_second",
-    "train_steps_per_second", "eval_samples_per_second", "eval_steps_per_second", "mode",
-    "num_input_tokens_seen", "time_per_step", "per-step_time", "batch", "seconds", "images",
-})
+NOT_METRICS = frozenset(
+    {
+        "eta",
+        "time",
+        "data_time",
+        "memory",
+        "eta_seconds",
+        "rank_data_time",
+        "wps",
+        "ups",
+        "wpb",
+        "bsz",
+        "wall",
+        "train_wall",
+        "oom",
+        "iter_time",
+        "forward_time",
+        "backward_time",
+        "optim_step_time",
+        "optim0_lr0_time",
+        "train_time",
+        "epoch",
+        "step",
+        "iter",
+        "iteration",
+        "global_step",
+        "num_updates",
+        "v_num",
+        "gb_free",
+        "speed",
+        "samples/sec",
+        "it/s",
+        "s/it",
+        "total_flos",
+        "train_runtime",
+        "eval_runtime",
+        "train_samples_per_second",
+        "train_steps_per_second",
+        "eval_samples_per_second",
+        "eval_steps_per_second",
+        "mode",
+        "num_input_tokens_seen",
+        "time_per_step",
+        "per-step_time",
+        "batch",
+        "seconds",
+        "images",
+    }
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -183,9 +242,7 @@ class LineReader(Reader):
 
 
 # key: value / key=value pairs: `loss: 0.69`, `val_loss=0.7`, `Loss/total_loss': 0.5`.
-KV_RE = re.compile(
-    r"(?<![\w/.\-])([A-Za-z][\w/.\-()]*?)['\"]?\s*[:=]\s*(" + NUM + r")(?![\w.#/:])"
-)
+KV_RE = re.compile(r"(?<![\w/.\-])([A-Za-z][\w/.\-()]*?)['\"]?\s*[:=]\s*(" + NUM + r")(?![\w.#/:])")
 
 
 def kv_pairs(text: str) -> list[tuple[str, float]]:

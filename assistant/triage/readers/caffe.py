@@ -43,8 +43,10 @@ _L_TESTING = re.compile(r"Iteration (\d+), Testing net")
 _L_OUT = re.compile(r"(Train|Test) net output #\d+:[#\s]*([^\s=]+) = (\S+)")
 _L_SCORE = re.compile(r"Test score #(\d+): (\S+)")
 
-_HEAD_RE = re.compile(r"(solver\.cpp:\d+\]|Iteration \d+.{0,80}loss = |Train net output #\d+:|"
-                      r"Test net output #\d+:|Iteration \d+, lr = )")
+_HEAD_RE = re.compile(
+    r"(solver\.cpp:\d+\]|Iteration \d+.{0,80}loss = |Train net output #\d+:|"
+    r"Test net output #\d+:|Iteration \d+, lr = )"
+)
 
 
 @dataclass
@@ -202,8 +204,7 @@ def _fast(body: bytes, start: int, piece: Piece) -> bool:
             first.append((m.group(1), m.group(2)))
         g = len(first)
         full, rem = divmod(len(ovals), g)
-        if g == 0 or first[0][0] != b"0" or not (
-                full + (rem > 0) == n_loss or full + 1 == n_loss):
+        if g == 0 or first[0][0] != b"0" or not (full + (rem > 0) == n_loss or full + 1 == n_loss):
             return False
         for j, (k, nm) in enumerate(first):
             want = full + (1 if j < rem else 0)
@@ -346,4 +347,3 @@ class CaffeReader(Reader):
                     state.last_iter = p.last_iter
 
         yield from merge_pieces(gen())
-

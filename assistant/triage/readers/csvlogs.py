@@ -28,8 +28,19 @@ from .base import (
     to_float,
 )
 
-STEP_COLS = ("step", "global_step", "iteration", "iter", "it", "num_updates", "update",
-             "updates", "batch", "trainer/global_step", "_step")
+STEP_COLS = (
+    "step",
+    "global_step",
+    "iteration",
+    "iter",
+    "it",
+    "num_updates",
+    "update",
+    "updates",
+    "batch",
+    "trainer/global_step",
+    "_step",
+)
 EPOCH_COLS = ("epoch", "epochs", "ep")
 
 
@@ -118,8 +129,11 @@ class CsvTableReader(LineReader):
         rows = len(data[0])
         if step_col is not None:
             step = arr[step_col]
-            self.step_unit = "iteration" if step_col in ("iteration", "iter", "it") else (
-                "update" if "update" in step_col else "step")
+            self.step_unit = (
+                "iteration"
+                if step_col in ("iteration", "iter", "it")
+                else ("update" if "update" in step_col else "step")
+            )
         elif epoch_col is not None:
             step = arr[epoch_col]
             self.step_unit = "epoch"
@@ -161,8 +175,13 @@ class KerasCsvReader(CsvTableReader):
 
     def sniff(self, head: str, filename: str) -> float:
         cells = _header_cells(head)
-        if cells and cells[0] == "epoch" and "step" not in cells and _looks_table(head) and (
-                "loss" in cells or "val_loss" in cells):
+        if (
+            cells
+            and cells[0] == "epoch"
+            and "step" not in cells
+            and _looks_table(head)
+            and ("loss" in cells or "val_loss" in cells)
+        ):
             return 0.85
         return 0.0
 
@@ -177,8 +196,11 @@ class LightningCsvReader(CsvTableReader):
         if not cells or not _looks_table(head):
             return 0.0
         if "step" in cells and "epoch" in cells:
-            return 0.9 if filename.lower() == "metrics.csv" or any(
-                is_loss_name(c) for c in cells) else 0.5
+            return (
+                0.9
+                if filename.lower() == "metrics.csv" or any(is_loss_name(c) for c in cells)
+                else 0.5
+            )
         return 0.0
 
 
@@ -194,15 +216,23 @@ class _YoloBase(CsvTableReader):
 
     def derived(self, cols: dict[str, list[float]], step: np.ndarray) -> Iterator[Batch]:
         for split in ("train", "val"):
-            parts = [np.array(v, dtype=np.float64) for k, v in cols.items()
-                     if (m := _YOLO_LOSS.match(k)) and m.group(1) == split]
+            parts = [
+                np.array(v, dtype=np.float64)
+                for k, v in cols.items()
+                if (m := _YOLO_LOSS.match(k)) and m.group(1) == split
+            ]
             if parts:
                 with np.errstate(all="ignore"):
                     total = np.sum(parts, axis=0)
                 keep = ~np.isnan(step)
                 self.notes.append(f"{split}/loss is the sum of the {split} loss components")
-                yield Batch(f"{split}/loss", "train" if split == "train" else "val",
-                            step[keep], total[keep], step[keep])
+                yield Batch(
+                    f"{split}/loss",
+                    "train" if split == "train" else "val",
+                    step[keep],
+                    total[keep],
+                    step[keep],
+                )
 
     def parse_lines(self, lines: Iterable[str]) -> Iterator[Reading | Batch]:
         for item in super().parse_lines(lines):
@@ -218,8 +248,11 @@ class Yolov5Reader(_YoloBase):
 
     def sniff(self, head: str, filename: str) -> float:
         cells = _header_cells(head)
-        if "train/box_loss" in cells and "time" not in cells and (
-                "train/obj_loss" in cells or "metrics/map_0.5" in cells):
+        if (
+            "train/box_loss" in cells
+            and "time" not in cells
+            and ("train/obj_loss" in cells or "metrics/map_0.5" in cells)
+        ):
             return 0.95
         return 0.0
 
@@ -231,11 +264,12 @@ class Yolov8Reader(_YoloBase):
 
     def sniff(self, head: str, filename: str) -> float:
         cells = _header_cells(head)
-        if "train/box_loss" in cells and ("time" in cells or "train/dfl_loss" in cells or any(
-                c.endswith("(b)") for c in cells)):
+        if "train/box_loss" in cells and (
+            "time" in cells or "train/dfl_loss" in cells or any(c.endswith("(b)") for c in cells)
+        ):
             return 0.96
         if any(c.startswith("train/") and c.endswith("_loss") for c in cells) and any(
-                c.startswith("val/") for c in cells):
+            c.startswith("val/") for c in cells
+        ):
             return 0.7
         return 0.0
-

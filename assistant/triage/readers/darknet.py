@@ -12,8 +12,13 @@ from ..model import Reading
 from .base import NUM_B, Batch, Reader, floats
 
 LINE_RE = re.compile(
-    rb"(?m)^ *(\d+): *(" + NUM_B + rb"|-?nan|-?inf), *(" + NUM_B + rb"|-?nan|-?inf) avg(?: loss)?, *("
-    + NUM_B + rb") rate"
+    rb"(?m)^ *(\d+): *("
+    + NUM_B
+    + rb"|-?nan|-?inf), *("
+    + NUM_B
+    + rb"|-?nan|-?inf) avg(?: loss)?, *("
+    + NUM_B
+    + rb") rate"
 )
 _HEAD_RE = re.compile(r"(?m)^ *\d+: *[-\d.naif]+, *[-\d.naif]+ avg(?: loss)?, *[-\d.e]+ rate")
 
@@ -38,4 +43,3 @@ class DarknetReader(Reader):
             yield Batch("loss", "train", steps, floats(cur))
             yield Batch("avg_loss", "train", steps, floats(avg))
             yield Batch("rate", "train", steps, floats(rate))
-

@@ -13,7 +13,9 @@ from ..model import Reading, Split
 from .base import NOT_METRICS, NUM, Batch, LineReader, kv_pairs, norm_name, split_of, to_float
 
 # --------------------------------------------------------------------------- MMDetection
-MM_EPOCH_RE = re.compile(r"Epoch(?:\((train|val|test)\))?\s*\[(\d+)\]\s*\[\s*(\d+)\s*(?:/\s*(\d+))?\]")
+MM_EPOCH_RE = re.compile(
+    r"Epoch(?:\((train|val|test)\))?\s*\[(\d+)\]\s*\[\s*(\d+)\s*(?:/\s*(\d+))?\]"
+)
 MM_ITER_RE = re.compile(r"Iter(?:\((train|val|test)\))?\s*\[\s*(\d+)\s*(?:/\s*(\d+))?\]")
 MM_KV_RE = re.compile(r"(?<![\w/])([A-Za-z][\w/.\-]*(?:\(\w+\))?):\s*(" + NUM + r")(?![\w.:#])")
 
@@ -43,7 +45,7 @@ class MMDetTextReader(LineReader):
                 mode, ep, it = m.group(1), float(m.group(2)), float(m.group(3))
                 if m.group(4) and mode not in ("val", "test"):
                     per_epoch = float(m.group(4))
-                rest = line[m.end():]
+                rest = line[m.end() :]
                 if mode in ("val", "test"):
                     step = ep * per_epoch if per_epoch else last_step
                 else:
@@ -52,7 +54,7 @@ class MMDetTextReader(LineReader):
                 m2 = MM_ITER_RE.search(line)
                 if not m2:
                     continue
-                mode, ep, rest = m2.group(1), None, line[m2.end():]
+                mode, ep, rest = m2.group(1), None, line[m2.end() :]
                 step = float(m2.group(2)) if mode not in ("val", "test") else last_step
             if mode not in ("val", "test"):
                 last_step = step
@@ -82,7 +84,8 @@ class FairseqReader(LineReader):
 
     def sniff(self, head: str, filename: str) -> float:
         if re.search(r"epoch \d+:\s+\d+\s*/\s*\d+\s+loss=", head) or re.search(
-                r"\| epoch \d+ \| (?:valid on|loss )", head):
+            r"\| epoch \d+ \| (?:valid on|loss )", head
+        ):
             return 0.93
         return 0.0
 
@@ -100,8 +103,9 @@ class FairseqReader(LineReader):
                 if not m:
                     continue
                 ep, body = float(m.group(1)), m.group(2)
-                valid = "valid on" in body or "| valid |" in line or " valid " in line.split(
-                    "epoch")[0]
+                valid = (
+                    "valid on" in body or "| valid |" in line or " valid " in line.split("epoch")[0]
+                )
             pairs = [(norm_name(k), v) for k, v in FS_PAIR_RE.findall(body)]
             upd = next((to_float(v) for k, v in pairs if k == "num_updates"), None)
             step = upd if upd is not None else last_update
@@ -117,8 +121,10 @@ class FairseqReader(LineReader):
 
 
 # --------------------------------------------------------------------------- TF OD API
-TF_STEP_RE = re.compile(r"(?:Step (\d+) per-step time [\d.]+s(?: loss=(" + NUM + r"))?"
-                        r"|global step (\d+): loss = (" + NUM + r"))")
+TF_STEP_RE = re.compile(
+    r"(?:Step (\d+) per-step time [\d.]+s(?: loss=(" + NUM + r"))?"
+    r"|global step (\d+): loss = (" + NUM + r"))"
+)
 TF_DICT_RE = re.compile(r"'([\w/.\-]+)':\s*(?:<tf\.Tensor: [^>]*numpy=)?(" + NUM + r")")
 TF_EVAL_RE = re.compile(r"\+ ([\w/.\-@ ]+): (" + NUM + r")")
 
@@ -151,7 +157,7 @@ class TFObjectDetectionReader(LineReader):
                 else:
                     step = float(m.group(3))
                     yield Reading("loss", "train", step, to_float(m.group(4)))
-                rest = line[m.end():]
+                rest = line[m.end() :]
             else:
                 rest = line
             if "'" in rest:
@@ -164,7 +170,9 @@ class TFObjectDetectionReader(LineReader):
 
 
 # --------------------------------------------------------------------------- MXNet
-MX_BATCH_RE = re.compile(r"Epoch\[(\d+)\] Batch \[(\d+)(?:-(\d+))?\]\s+Speed: [\d.]+ samples/sec(.*)")
+MX_BATCH_RE = re.compile(
+    r"Epoch\[(\d+)\] Batch \[(\d+)(?:-(\d+))?\]\s+Speed: [\d.]+ samples/sec(.*)"
+)
 MX_EPOCH_RE = re.compile(r"Epoch\[(\d+)\] ((?:Train|Validation|Test)-[\w\-]+)=(" + NUM + r")")
 MX_PAIR_RE = re.compile(r"([A-Za-z][\w\-]*)=(" + NUM + r")")
 
@@ -203,8 +211,11 @@ class MXNetSpeedometerReader(LineReader):
             m = MX_EPOCH_RE.search(line)
             if m:
                 name = norm_name(m.group(2))
-                split = "val" if name.startswith("validation-") else (
-                    "test" if name.startswith("test-") else "train")
+                split = (
+                    "val"
+                    if name.startswith("validation-")
+                    else ("test" if name.startswith("test-") else "train")
+                )
                 raw.append((name, split, float(m.group(1)), None, to_float(m.group(3))))
                 last_b = None
         per = max_batch + (interval or 1.0)
@@ -243,14 +254,22 @@ class ESPnetReader(LineReader):
                 self.step_unit = "epoch"
                 ep = float(m.group(1))
                 for sec, body in ESP2_SECTION_RE.findall(m.group(2)):
-                    split = {"train": "train", "valid": "val", "validation": "val",
-                             "test": "test"}.get(sec.lower())
+                    split = {
+                        "train": "train",
+                        "valid": "val",
+                        "validation": "val",
+                        "test": "test",
+                    }.get(sec.lower())
                     if split is None:
                         continue
                     for k, v in kv_pairs(body):
                         if k in NOT_METRICS or k.endswith("_time"):
                             continue
-                        name = k if split == "train" else f"{'valid' if split == 'val' else 'test'}/{k}"
+                        name = (
+                            k
+                            if split == "train"
+                            else f"{'valid' if split == 'val' else 'test'}/{k}"
+                        )
                         yield Reading(name, split, ep, v, ep)  # type: ignore[arg-type]
                 continue
             if ESP1_HEADER_RE.match(line):
@@ -265,7 +284,9 @@ class ESPnetReader(LineReader):
                     continue
                 row: dict[str, str] = {}
                 for c in cells:
-                    column = max((i for i, st in enumerate(starts) if st <= c.start() + 1), default=0)
+                    column = max(
+                        (i for i, st in enumerate(starts) if st <= c.start() + 1), default=0
+                    )
                     row.setdefault(cols[column], c.group(0))
                 ep = to_float(row.get(cols[0], "nan"))
                 it = to_float(row.get(cols[1], "nan")) if len(cols) > 1 else ep
@@ -279,7 +300,8 @@ class ESPnetReader(LineReader):
 NN_EPOCH_RE = re.compile(r"(?:^|: )(?:epoch:\s+|Epoch )(\d+)\s*$")
 NN_METRIC_RE = re.compile(
     r"(train loss|validation loss|train_loss|val_loss|Average global foreground Dice|"
-    r"Pseudo dice|Current learning rate|lr)\s*:?\s*(\[[^\]]*\]|" + NUM + r")")
+    r"Pseudo dice|Current learning rate|lr)\s*:?\s*(\[[^\]]*\]|" + NUM + r")"
+)
 
 
 class NnUNetReader(LineReader):
@@ -292,8 +314,9 @@ class NnUNetReader(LineReader):
     step_unit = "epoch"
 
     def sniff(self, head: str, filename: str) -> float:
-        if re.search(r"train loss : |validation loss: |Average global foreground Dice|Pseudo dice",
-                     head) and re.search(r"(?m)(epoch:\s+\d+|Epoch \d+)\s*$", head):
+        if re.search(
+            r"train loss : |validation loss: |Average global foreground Dice|Pseudo dice", head
+        ) and re.search(r"(?m)(epoch:\s+\d+|Epoch \d+)\s*$", head):
             return 0.93
         return 0.0
 
@@ -318,13 +341,18 @@ class NnUNetReader(LineReader):
             else:
                 value = to_float(raw)
             name = {"current learning rate": "lr"}.get(key, norm_name(key))
-            split = "val" if key.startswith(("validation", "val", "average global", "pseudo")) \
+            split = (
+                "val"
+                if key.startswith(("validation", "val", "average global", "pseudo"))
                 else "train"
+            )
             yield Reading(name, split, ep, value, ep)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- HF printed dicts
-HF_DICT_RE = re.compile(r"\{'(?:loss|eval_loss|train_loss|learning_rate|epoch|grad_norm|eval_)[^{}]*\}")
+HF_DICT_RE = re.compile(
+    r"\{'(?:loss|eval_loss|train_loss|learning_rate|epoch|grad_norm|eval_)[^{}]*\}"
+)
 HF_PAIR_RE = re.compile(r"'([\w/.\-]+)':\s*'?(?:np\.float\d*\(|tensor\()?(" + NUM + r")")
 
 
@@ -366,7 +394,9 @@ class HFPrintedReader(LineReader):
 #   Test set: Average loss: 0.2012, Accuracy: 9411/10000 (94%)
 # ---------------------------------------------------------------------------------------------
 
-TORCH_TRAIN_RE = re.compile(r"Train Epoch:\s*(\d+)\s*\[(\d+)/(\d+)[^\]]*\]\s*Loss:\s*(" + NUM + r")")
+TORCH_TRAIN_RE = re.compile(
+    r"Train Epoch:\s*(\d+)\s*\[(\d+)/(\d+)[^\]]*\]\s*Loss:\s*(" + NUM + r")"
+)
 TORCH_TEST_RE = re.compile(
     r"(Test|Validation|Val) set:\s*Average loss:\s*(" + NUM + r")(?:,\s*Accuracy:\s*(\d+)/(\d+))?"
 )

@@ -32,15 +32,39 @@ from .base import (
 EPOCH_RE = re.compile(r"\b(?:epoch|Epoch|EPOCH)\b\s*[:#=\[]?\s*(\d+)(?:\s*/\s*(\d+))?")
 ITER_RE = re.compile(
     r"\b(?:iter|Iter|ITER|iters|iteration|Iteration|ITERATION|step|Step|STEP|global_step|"
-    r"batch|Batch|it)\b\s*[:#=\[]?\s*(\d+)(?:\s*/\s*(\d+))?")
+    r"batch|Batch|it)\b\s*[:#=\[]?\s*(\d+)(?:\s*/\s*(\d+))?"
+)
 BRACKET_RE = re.compile(r"^\s*\[\s*(\d+)\s*/\s*(\d+)\s*\]")
 _KEY = r"[A-Za-z][\w/.\-]*(?:\([\w]*\))?(?: [A-Za-z][\w\-]*){0,2}"
 PAIR_RE = re.compile(r"(?<![\w/.\-])(" + _KEY + r")\s*(?:[:=]|\s)\s*(" + NUM + r")(?![\w.#/:])")
-_CONTEXT = {"epoch", "epochs", "iter", "iters", "iteration", "step", "global_step", "batch",
-            "it"}
-_METRIC_WORDS = ("loss", "acc", "lr", "ppl", "perplexity", "dice", "iou", "map", "f1", "error",
-                 "err", "nll", "cost", "learning_rate", "precision", "recall", "bleu",
-                 "cross-entropy", "cross_entropy", "auc", "mse", "mae", "rmse", "score", "grad")
+_CONTEXT = {"epoch", "epochs", "iter", "iters", "iteration", "step", "global_step", "batch", "it"}
+_METRIC_WORDS = (
+    "loss",
+    "acc",
+    "lr",
+    "ppl",
+    "perplexity",
+    "dice",
+    "iou",
+    "map",
+    "f1",
+    "error",
+    "err",
+    "nll",
+    "cost",
+    "learning_rate",
+    "precision",
+    "recall",
+    "bleu",
+    "cross-entropy",
+    "cross_entropy",
+    "auc",
+    "mse",
+    "mae",
+    "rmse",
+    "score",
+    "grad",
+)
 
 
 def _metric_like(name: str) -> bool:
@@ -73,8 +97,12 @@ class _State:
         for name, (v, i, e) in self.buf.items():
             if v:
                 self.cols.setdefault(name, []).append(
-                    (np.array(v, dtype=np.float64), np.array(i, dtype=np.float64),
-                     np.array(e, dtype=np.float64)))
+                    (
+                        np.array(v, dtype=np.float64),
+                        np.array(i, dtype=np.float64),
+                        np.array(e, dtype=np.float64),
+                    )
+                )
         self.buf = {}
 
 
@@ -101,7 +129,7 @@ def _template(line: str, roles: list[tuple[int, int, str]]) -> Template | None:
     if first is None:
         return None
     begin = tokens[first - 1].end() if first > 0 else 0
-    lead = line[begin:tokens[first].start()]
+    lead = line[begin : tokens[first].start()]
     if len(lead.strip()) < 3:
         return None
     parts: list[str] = [re.escape(lead)]
@@ -109,7 +137,7 @@ def _template(line: str, roles: list[tuple[int, int, str]]) -> Template | None:
     pos = tokens[first].start()
     for m in tokens[first:]:
         if m.start() > pos:
-            parts.append(_lit(line[pos:m.start()]))
+            parts.append(_lit(line[pos : m.start()]))
         role = by_span.get((m.start(), m.end()))
         if role is None:
             parts.append(r"[-+.\w#()]+")
@@ -257,8 +285,13 @@ class GenericReader(Reader):
                 st.add(name, to_float(pm.group(2)))
                 roles.append((pm.start(2), pm.end(2), name))
                 got = True
-            if got and st.learn is None and len(roles) > 1 and any(
-                    r[2].startswith("@") for r in roles) and len(line) < 2000:
+            if (
+                got
+                and st.learn is None
+                and len(roles) > 1
+                and any(r[2].startswith("@") for r in roles)
+                and len(line) < 2000
+            ):
                 st.learn = (line, roles)
 
     def _finish(self, st: _State) -> Iterator[Batch]:
@@ -289,7 +322,8 @@ class GenericReader(Reader):
 LOGGING_RE = re.compile(
     r"(?m)^(?:\d{4}-\d\d-\d\d[ T][\d:,.]+\s*[-|]?\s*(?:\S+\s*-\s*)?(?:DEBUG|INFO|WARNING)\b"
     r"|(?:DEBUG|INFO|WARNING):[\w.]+:|\[\d{4}-\d\d-\d\d [\d:,.]+\]\[?(?:\S+\]\[)?(?:INFO|DEBUG)"
-    r"|\[\d{4}-\d\d-\d\d [\d:,.]+\])")
+    r"|\[\d{4}-\d\d-\d\d [\d:,.]+\])"
+)
 
 
 class PythonLoggingReader(GenericReader):

@@ -56,8 +56,15 @@ class JsonLinesReader(Reader):
     """Generic JSON Lines with loss fields."""
 
     name = "json-lines"
-    step_keys: tuple[str, ...] = ("iteration", "global_step", "step", "iter", "num_updates",
-                                  "_step", "epoch")
+    step_keys: tuple[str, ...] = (
+        "iteration",
+        "global_step",
+        "step",
+        "iter",
+        "num_updates",
+        "_step",
+        "epoch",
+    )
 
     def sniff(self, head: str, filename: str) -> float:
         lines = [ln for ln in head.split("\n")[:20] if ln.strip()]
@@ -77,8 +84,12 @@ class JsonLinesReader(Reader):
         for k in self.step_keys:
             v = _num(obj.get(k))
             if v is not None:
-                unit = {"iteration": "iteration", "iter": "iteration", "num_updates": "update",
-                        "epoch": "epoch"}.get(k, "step")
+                unit = {
+                    "iteration": "iteration",
+                    "iter": "iteration",
+                    "num_updates": "update",
+                    "epoch": "epoch",
+                }.get(k, "step")
                 return v, unit
         return None, "step"
 
@@ -158,7 +169,8 @@ class MMDetJsonReader(JsonLinesReader):
                 return it, "iteration"
             if ep is not None:
                 return ep * self._iters_per_epoch if self._iters_per_epoch else ep, (
-                    "iteration" if self._iters_per_epoch else "epoch")
+                    "iteration" if self._iters_per_epoch else "epoch"
+                )
         v = _num(obj.get("step"))
         if v is not None:
             return v, "step"

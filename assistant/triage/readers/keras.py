@@ -20,7 +20,8 @@ EPOCH_RE = re.compile(r"^\s*Epoch (\d+)/(\d+)\s*$")
 BAR_RE = re.compile(r"(\d+)/(\d+) (?:\[[=>.\-\s]*\]|[\u2500-\u257f\s]+)")
 METRIC_RE = re.compile(r" - ([A-Za-z][\w/.\-]*): (" + NUM + r")(?![\w.])")
 V2_RE = re.compile(
-    r"^\s*(?:\d+/\d+ - )?\d+(?:\.\d+)?m?s(?: - \d+\w*/step| \d+\w*/step)? - [A-Za-z_][\w/]*: ")
+    r"^\s*(?:\d+/\d+ - )?\d+(?:\.\d+)?m?s(?: - \d+\w*/step| \d+\w*/step)? - [A-Za-z_][\w/]*: "
+)
 _SKIP = {"eta"}
 
 
@@ -79,7 +80,9 @@ class KerasV1Reader(_KerasBase):
     name = "keras-stdout-v1"
 
     def sniff(self, head: str, filename: str) -> float:
-        bars = len(re.findall(r"\d+/\d+ (?:\[[=>.]+\]|[\u2500-\u257f]+) [^\n]{0,80}? - loss: ", head))
+        bars = len(
+            re.findall(r"\d+/\d+ (?:\[[=>.]+\]|[\u2500-\u257f]+) [^\n]{0,80}? - loss: ", head)
+        )
         if bars:
             return 0.9 if re.search(r"(?m)^\s*Epoch \d+/\d+\s*$", head) or bars > 2 else 0.7
         return 0.0

@@ -16,14 +16,14 @@ from collections.abc import Iterable, Iterator
 from ..model import Reading
 from .base import NOT_METRICS, NUM, Batch, LineReader, norm_name, split_of, to_float
 
-BAR_RE = re.compile(
-    r"(\d{1,3})%\|[^|\n]*\|\s*(\d+)/(\d+)\s*\[[^,\]\n]*(?:,\s*([^\]\n]*))?\]"
-)
+BAR_RE = re.compile(r"(\d{1,3})%\|[^|\n]*\|\s*(\d+)/(\d+)\s*\[[^,\]\n]*(?:,\s*([^\]\n]*))?\]")
 EPOCH_DESC_RE = re.compile(r"(?:Epoch|epoch) (\d+)(?:/\d+)?:?\s*$")
 SKIP_DESC_RE = re.compile(r"(?i)sanity|validat|testing|predict")
 # Lightning's RichProgressBar: `Epoch 5/9 ━━━━╸━━ 7/16 0:00:00 • 0:00:01 486.14it/s v_num: 0.000
 # train_loss: 1.948`
-RICH_RE = re.compile(r"Epoch (\d+)/\d+\s+[\u2500-\u257f ]*?\s(\d+)/(\d+)\s[^\n]*?(?:it/s|s/it)\s+(.*)")
+RICH_RE = re.compile(
+    r"Epoch (\d+)/\d+\s+[\u2500-\u257f ]*?\s(\d+)/(\d+)\s[^\n]*?(?:it/s|s/it)\s+(.*)"
+)
 RICH_CONT_RE = re.compile(r"^\s+(?:[A-Za-z][\w/.\-]*: " + NUM + r"\s*)+$")
 RICH_PAIR_RE = re.compile(r"([A-Za-z][\w/.\-]*): (" + NUM + r")(?![\w.])")
 PAIR_RE = re.compile(r"([A-Za-z][\w/.\-]*)=(" + NUM + r")")
@@ -91,7 +91,7 @@ class ProgressBarReader(LineReader):
             for m in BAR_RE.finditer(line):
                 post = m.group(4) or ""
                 n, total = int(m.group(2)), int(m.group(3))
-                text = line[max(prev_end, m.start() - 200):m.start()].rstrip(" :")
+                text = line[max(prev_end, m.start() - 200) : m.start()].rstrip(" :")
                 prev_end = m.end()
                 if SKIP_DESC_RE.search(text):
                     continue  # Lightning's sanity / validation bars restart their counts
@@ -115,7 +115,11 @@ class LightningBarReader(ProgressBarReader):
     name = "lightning-stdout"
 
     def sniff(self, head: str, filename: str) -> float:
-        if "v_num" in head or RICH_RE.search(head) or re.search(r"Epoch \d+: +\d+%\|", head) and (
-                "LOCAL_RANK" in head or "Trainable params" in head or "GPU available" in head):
+        if (
+            "v_num" in head
+            or RICH_RE.search(head)
+            or re.search(r"Epoch \d+: +\d+%\|", head)
+            and ("LOCAL_RANK" in head or "Trainable params" in head or "GPU available" in head)
+        ):
             return 0.85
         return 0.0

@@ -14,8 +14,15 @@ import numpy as np
 from ..model import Split
 from .base import Batch, Reader, split_of
 
-_DIR_SPLITS: dict[str, Split] = {"train": "train", "training": "train", "validation": "val",
-                                 "val": "val", "valid": "val", "eval": "val", "test": "test"}
+_DIR_SPLITS: dict[str, Split] = {
+    "train": "train",
+    "training": "train",
+    "validation": "val",
+    "val": "val",
+    "valid": "val",
+    "eval": "val",
+    "test": "test",
+}
 
 
 def _dir_split(rel_dir: str) -> Split | None:
@@ -69,8 +76,9 @@ class TensorBoardReader(Reader):
             name = str(tag).strip().lower()
             split = _dir_split(str(d)) or split_of(name)
             g = g.sort_values("step", kind="stable")
-            yield Batch(name, split, g["step"].to_numpy(np.float64),
-                        g["value"].to_numpy(np.float64))
+            yield Batch(
+                name, split, g["step"].to_numpy(np.float64), g["value"].to_numpy(np.float64)
+            )
 
 
 def _scalar(v: object) -> float | None:
