@@ -217,7 +217,7 @@ def triage_json(result: Any) -> dict[str, Any]:
             {
                 "name": s.name,
                 "split": s.split,
-                "points": s.points,
+                "points": s.total,
                 "first_step": s.first_step,
                 "last_step": s.last_step,
             }
@@ -353,7 +353,7 @@ def triage_text(result: Any, kb: KnowledgeBase, *, plot: bool = True) -> str:
         )
         lines.append(
             _clip(
-                f"  {plain(series.name):<{name_width}} {series.split:<5} {series.points:>8,} points  "
+                f"  {plain(series.name):<{name_width}} {series.split:<5} {series.total:>8,} points  "
                 f"{series.step_unit} {_step(series.first_step)} .. {_step(series.last_step)}{mark}",
                 columns,
             )

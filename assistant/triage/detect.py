@@ -303,7 +303,10 @@ def _ratio(r: float) -> str:
     return f"{r:,.0f}" if r >= 100 else f"{r:.1f}"
 
 
-def _readings(k: int) -> str:
+def _readings(k: int, series: Series) -> str:
+    """``k`` readings of ``series`` in words; a reduced series' count is scaled back to the log."""
+    if series.readings is not None and series.points:
+        return f"about {round(k * series.readings / series.points):,} readings"
     return f"{k:,} reading" + ("" if k == 1 else "s")
 
 
@@ -443,7 +446,7 @@ def _magic(s: Series, role: str, main: Series | None) -> list[_Cand]:
         what = "constant at" if length >= 2 else "at"
         summary = (
             f"{s.name} {what} {fmt_value(value, 6)} {_span(s, s.steps[a], s.steps[b])} "
-            f"({_readings(length)}){tail}: {desc}"
+            f"({_readings(length, s)}){tail}: {desc}"
         )
         out.append(_cand(sym, conf, summary, float(s.steps[a]), float(s.steps[b]), s))
     return out
@@ -512,7 +515,7 @@ def _chance(s: Series, sel: Selection, role: str) -> list[_Cand]:
             break
     first = int(n - k)
     summary = (
-        f"{s.name} flat at {fmt_value(m, 6)} {_span(s, x[first], x[-1])} ({_readings(k)}) "
+        f"{s.name} flat at {fmt_value(m, 6)} {_span(s, x[first], x[-1])} ({_readings(k, s)}) "
         f"= ln {c:,} = {math.log(c):.4f}: the prediction is uniform over {c:,} classes{acc_note}"
     )
     if role != "loss":
@@ -587,7 +590,7 @@ def _stuck_constant(s: Series, sel: Selection, exclude: bool) -> list[_Cand]:
             note = f"; {acc.name} frozen at {fmt_value(float(av[0]))}"
             break
     summary = (
-        f"{s.name} constant at {fmt_value(value, 6)} {_span(s, x[a], x[b])} ({_readings(length)}), "
+        f"{s.name} constant at {fmt_value(value, 6)} {_span(s, x[a], x[b])} ({_readings(length, s)}), "
         f"a value with no known meaning: the parameters are not being updated{note}"
     )
     return [_cand("stuck-constant", conf, summary, float(x[a]), float(x[b]), s)]
@@ -611,7 +614,7 @@ def _lr_zero(sel: Selection) -> list[_Cand]:
                 conf = 0.55
                 note = " (the loss still fell: the printed rate may be rounded)"
     summary = (
-        f"{lr.name} is 0 on every reading {_span(lr, x[0], x[-1])} ({_readings(y.shape[0])}): "
+        f"{lr.name} is 0 on every reading {_span(lr, x[0], x[-1])} ({_readings(y.shape[0], lr)}): "
         f"the parameters are not updated{note}"
     )
     return [_cand("stuck-constant", conf, summary, float(x[0]), float(x[-1]), lr)]
@@ -644,7 +647,7 @@ def _zero(s: Series) -> list[_Cand]:
     before = y[:a]
     prior = f"; it was {fmt_value(float(before[0]))} at {_at(s, x[0])}" if before.shape[0] else ""
     summary = (
-        f"{s.name} is exactly 0 {_span(s, x[a], x[b])} ({_readings(length)}){prior}: "
+        f"{s.name} is exactly 0 {_span(s, x[a], x[b])} ({_readings(length, s)}){prior}: "
         f"nothing left to learn, or a leak or bug in the loss"
     )
     return [_cand("zero-loss", conf, summary, float(x[a]), float(x[b]), s)]
@@ -664,7 +667,7 @@ def _near_zero(s: Series, x: np.ndarray, y: np.ndarray) -> list[_Cand]:
         a -= 1
     summary = (
         f"{s.name} collapsed to practically 0: {fmt_value(float(tail.max()))} or less "
-        f"{_span(s, x[a], x[-1])} ({_readings(n - a)}), from {fmt_value(float(y[0]))} at {_at(s, x[0])}: "
+        f"{_span(s, x[a], x[-1])} ({_readings(n - a, s)}), from {fmt_value(float(y[0]))} at {_at(s, x[0])}: "
         f"a leak of the target into the input, or a bug in the loss"
     )
     return [_cand("zero-loss", 0.75, summary, float(x[a]), float(x[-1]), s)]
@@ -861,7 +864,7 @@ def _trend_findings(s: Series, sh: _Shape, x: np.ndarray, y: np.ndarray) -> list
     ty = y[a:]
     flat_text = (
         f"{s.name} is flat at {fmt_value(float(ty.min()))}..{fmt_value(float(ty.max()))} "
-        f"{_span(s, x[a], x[-1])} ({_readings(ty.shape[0])})"
+        f"{_span(s, x[a], x[-1])} ({_readings(ty.shape[0], s)})"
     )
     if falling and not slow:
         if tail_falling or sh.tail_rel < -0.05:
@@ -884,7 +887,7 @@ def _trend_findings(s: Series, sh: _Shape, x: np.ndarray, y: np.ndarray) -> list
         summary = (
             f"{s.name} falls only slowly: {fmt_value(sh.start)} -> {fmt_value(sh.end)} "
             f"(-{drop:.0%}, medians of the first and last fifth) {_span(s, x[0], x[-1])} "
-            f"({_readings(sh.n)}; first {first}, last {last})"
+            f"({_readings(sh.n, s)}; first {first}, last {last})"
         )
         if drop >= 0.1:
             summary += f", about {min(pace, 1.0):.1%} per reading"
@@ -902,7 +905,7 @@ def _trend_findings(s: Series, sh: _Shape, x: np.ndarray, y: np.ndarray) -> list
     elif abs(sh.rel) < 0.1 and not rising:
         summary = (
             f"{s.name} shows no clear trend {_span(s, x[0], x[-1])}: {fmt_value(sh.start)} over the "
-            f"first fifth, {fmt_value(sh.end)} over the last ({_readings(sh.n)})"
+            f"first fifth, {fmt_value(sh.end)} over the last ({_readings(sh.n, s)})"
         )
         out.append(_cand("plateau", 0.5, summary, float(x[0]), float(x[-1]), s))
     return out
@@ -1229,7 +1232,7 @@ def _flat_from_start(s: Series) -> list[_Cand]:
     summary = (
         f"{s.name} has no trend at all from its first reading: {fmt_value(start)} over the first fifth, "
         f"{fmt_value(end)} over the last, scatter +-{fmt_value(sigma)} {_span(s, x[0], x[-1])} "
-        f"({_readings(n)}): the parameters do not seem to be updated"
+        f"({_readings(n, s)}): the parameters do not seem to be updated"
     )
     return [_cand("stuck-constant", 0.6, summary, float(x[0]), float(x[-1]), s)]
 

@@ -60,6 +60,14 @@ class Series:
     """What a step counts: ``iteration``, ``step``, ``epoch`` or ``update``."""
     epochs: np.ndarray | None = None
     """float64 epoch per reading when the log says it, else None."""
+    readings: int | None = None
+    """How many readings the log held, when the series keeps fewer (a very long series is
+    reduced to the lowest and highest reading of each block, nan kept); None when all kept."""
+
+    @property
+    def total(self) -> int:
+        """The number of readings in the log (``readings``, or ``points`` when all are kept)."""
+        return self.readings if self.readings is not None else self.points
 
     @property
     def points(self) -> int:

@@ -184,6 +184,10 @@ def collect(items: Iterable[Reading | Batch], reader: Reader) -> tuple[list[Seri
         if not len(v):
             continue
         s, restarted = _cumulative_steps(s)
+        readings = None
+        if len(v) > MAX_KEPT_POINTS:
+            readings = len(v)
+            s, v, e = _envelope(s, v, e, MAX_KEPT_POINTS)
         if restarted:
             notes.append(
                 f"{name}: the step counter restarts {restarted} time(s) (once per epoch?); steps are counted on"
@@ -197,11 +201,37 @@ def collect(items: Iterable[Reading | Batch], reader: Reader) -> tuple[list[Seri
                 values=v,
                 step_unit=unit,
                 epochs=e,
+                readings=readings,
             )
         )
     if dropped:
         notes.append(f"{dropped} reading(s) before the first step mark dropped")
     return series, notes
+
+
+#: A series longer than this is reduced to an envelope before the detectors see it.
+MAX_KEPT_POINTS = 1_000_000
+
+
+def _envelope(
+    steps: np.ndarray, values: np.ndarray, epochs: np.ndarray | None, limit: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """At most about ``limit`` readings that keep what the detectors look for: the lowest and
+    the highest reading of each block (so spikes, constants and trends survive) and the first
+    nan of any block that has one (so the nan onset stays exact)."""
+    n = values.shape[0]
+    block = -(-n // (limit // 2))
+    whole = n // block * block
+    grid = values[:whole].reshape(-1, block)
+    nan = np.isnan(grid)
+    low = np.where(nan, np.inf, grid).argmin(axis=1)
+    high = np.where(nan, -np.inf, grid).argmax(axis=1)
+    has_nan = nan.any(axis=1)
+    high = np.where(has_nan, nan.argmax(axis=1), high)
+    del grid, nan
+    base = np.arange(0, whole, block)
+    keep = np.unique(np.concatenate((base + low, base + high, np.arange(whole, n))))
+    return steps[keep], values[keep], (epochs[keep] if epochs is not None else None)
 
 
 def _cumulative_steps(steps: np.ndarray) -> tuple[np.ndarray, int]:
