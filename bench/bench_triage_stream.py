@@ -155,9 +155,13 @@ from assistant.triage.read import read_log
 t1 = time.perf_counter()
 log = read_log(sys.argv[1])
 t2 = time.perf_counter()
+from assistant.triage.detect import diagnose
+result = diagnose(log)
+t3 = time.perf_counter()
 me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-print(json.dumps({"import_s": t1 - t0, "read_s": t2 - t1, "rss_mb": me, "workers_rss_mb": kids,
+print(json.dumps({"import_s": t1 - t0, "read_s": t2 - t1, "triage_s": t3 - t1,
+                  "primary": result.primary, "rss_mb": me, "workers_rss_mb": kids,
                   "format": log.format, "series": len(log.series),
                   "points": sum(s.points for s in log.series)}))
 """
@@ -206,23 +210,26 @@ def main(argv: list[str] | None = None) -> int:
         size = (generate if args.format == "caffe" else generate_print)(path, args.size_mb)
         print(f"generated {size / 2**20:.0f} MB in {time.perf_counter() - t:.1f}s: {path}")
         run_grep(path)  # warm the page cache
-        greps, reads, walls, rss, wrss = [], [], [], [], []
+        greps, reads, walls, rss, wrss, triages = [], [], [], [], [], []
         info: dict[str, float] = {}
         for i in range(args.runs):
             g = run_grep(path)
             r = run_read(path)
             greps.append(g)
             reads.append(r["read_s"])
+            triages.append(r["triage_s"])
             walls.append(r["wall_s"])
             rss.append(r["rss_mb"])
             wrss.append(r["workers_rss_mb"])
             info = r
             print(
-                f"run {i + 1}: grep -c loss {g:.2f}s | read_log {r['read_s']:.2f}s "
+                f"run {i + 1}: grep -c loss {g:.2f}s | read_log {r['read_s']:.2f}s | "
+                f"read + diagnose {r['triage_s']:.2f}s (primary {r['primary']}) "
                 f"(child wall {r['wall_s']:.2f}s incl. imports {r['import_s']:.2f}s) | "
                 f"peak RSS {r['rss_mb']:.0f} MB (workers {r['workers_rss_mb']:.0f} MB)"
             )
         g, rd, w = statistics.median(greps), statistics.median(reads), statistics.median(walls)
+        tr = statistics.median(triages)
         peak = max(max(rss), max(wrss))
         print(
             f"format {info.get('format')}, {info.get('series')} series, {info.get('points')} points"
@@ -235,6 +242,10 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"ratio read_log / grep: {rd / g:.2f}x (target <= {TARGET_RATIO:.0f}x) "
             f"{'OK' if rd / g <= TARGET_RATIO else 'MISSED'}; incl. start-up {w / g:.2f}x"
+        )
+        print(
+            f"median read + diagnose: {tr:.2f}s; ratio / grep: {tr / g:.2f}x "
+            f"(target <= {TARGET_RATIO:.0f}x) {'OK' if tr / g <= TARGET_RATIO else 'MISSED'}"
         )
         print(
             f"peak RSS: {peak:.0f} MB (target <= {TARGET_RSS_MB:.0f} MB) "

@@ -224,13 +224,20 @@ def _envelope(
     whole = n // block * block
     grid = values[:whole].reshape(-1, block)
     nan = np.isnan(grid)
-    low = np.where(nan, np.inf, grid).argmin(axis=1)
-    high = np.where(nan, -np.inf, grid).argmax(axis=1)
-    has_nan = nan.any(axis=1)
-    high = np.where(has_nan, nan.argmax(axis=1), high)
+    if nan.any():
+        low = np.where(nan, np.inf, grid).argmin(axis=1)
+        high = np.where(
+            nan.any(axis=1), nan.argmax(axis=1), np.where(nan, -np.inf, grid).argmax(axis=1)
+        )
+    else:
+        low, high = grid.argmin(axis=1), grid.argmax(axis=1)
     del grid, nan
     base = np.arange(0, whole, block)
-    keep = np.unique(np.concatenate((base + low, base + high, np.arange(whole, n))))
+    mask = np.zeros(n, dtype=bool)  # a mask, not np.unique: no sort of a million indices
+    mask[base + low] = True
+    mask[base + high] = True
+    mask[whole:] = True
+    keep = np.flatnonzero(mask)
     return steps[keep], values[keep], (epochs[keep] if epochs is not None else None)
 
 
