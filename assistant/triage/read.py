@@ -210,7 +210,7 @@ def collect(items: Iterable[Reading | Batch], reader: Reader) -> tuple[list[Seri
 
 
 #: A series longer than this is reduced to an envelope before the detectors see it.
-MAX_KEPT_POINTS = 1_000_000
+MAX_KEPT_POINTS = 250_000
 
 
 def _envelope(
