@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from assistant.safe import plain
-from kb.model import Cause, Entry, KnowledgeBase, Symptom
+from kb.model import Cause, KnowledgeBase, Symptom
 from kb.numbers import Explanation
 from kb.search import Hit
 
@@ -192,11 +192,6 @@ def print_entry(kb: KnowledgeBase, entry_id: str, *, chinese: bool = False) -> N
         )
     # Rich pads every line to the full width; trailing blanks only get in the way of a pipe.
     print("\n".join(line.rstrip() for line in capture.get().splitlines()))
-
-
-def entry_line(entry: Entry) -> str:
-    """``id  title`` for lists."""
-    return f"{entry.id}  {entry.title}"
 
 
 # --------------------------------------------------------------------------- triage

@@ -103,7 +103,7 @@ def parse_file(path: Path, problems: list[Problem]) -> ParsedFile:
         if key:
             field_lines.setdefault(key.group(1), fm_first_line + offset)
     body_start = front.map[1] if front.map else 0
-    body, body_zh, zh_line = _split_body(tokens[1:], lines, body_start)
+    body, body_zh = _split_body(tokens[1:], lines, body_start)
     body_links = tuple(_kb_links(tokens[1:]))
 
     def fail(field: str, message: str) -> None:
@@ -214,7 +214,7 @@ def _sources(value: object, fail: Any) -> tuple[Source, ...]:
     return tuple(out)
 
 
-def _split_body(tokens: list[Any], lines: tuple[str, ...], body_start: int) -> tuple[str, str, int]:
+def _split_body(tokens: list[Any], lines: tuple[str, ...], body_start: int) -> tuple[str, str]:
     """The English and Chinese bodies, split at the ``## 中文`` heading."""
     zh_line = None
     for i, token in enumerate(tokens):
@@ -223,10 +223,10 @@ def _split_body(tokens: list[Any], lines: tuple[str, ...], body_start: int) -> t
                 zh_line = token.map[0]
                 break
     if zh_line is None:
-        return "\n".join(lines[body_start:]).strip(), "", 0
+        return "\n".join(lines[body_start:]).strip(), ""
     english = "\n".join(lines[body_start:zh_line]).strip()
     chinese = "\n".join(lines[zh_line + 1 :]).strip()
-    return english, chinese, zh_line + 1
+    return english, chinese
 
 
 def _kb_links(tokens: Iterable[Any]) -> Iterable[tuple[str, int]]:

@@ -56,29 +56,26 @@ READERS: list[type[Reader]] = [
 """Every format, most specific first (ties go to the earlier one)."""
 
 
+def _score(cls: type[Reader], head: str, filename: str) -> float:
+    try:
+        return float(cls().sniff(head, filename))
+    except Exception:  # noqa: BLE001 - a sniffer must never break reading
+        return 0.0
+
+
 def sniff_all(head: str, filename: str) -> list[tuple[float, str]]:
     """Every format's score for a head of text, best first."""
-    scores = []
-    for cls in READERS:
-        try:
-            s = float(cls().sniff(head, filename))
-        except Exception:  # noqa: BLE001 - a sniffer must never break reading
-            s = 0.0
-        scores.append((s, cls.name))
-    return sorted(scores, key=lambda t: -t[0])
+    return sorted(((_score(cls, head, filename), cls.name) for cls in READERS), key=lambda t: -t[0])
 
 
 def pick(head: str, filename: str) -> Reader:
-    """A fresh reader of the format that best matches the head."""
+    """A fresh reader of the format that best matches the head (ties go to the earlier one)."""
     best: type[Reader] = GenericReader
     best_score = 0.0
     for cls in READERS:
-        try:
-            s = float(cls().sniff(head, filename))
-        except Exception:  # noqa: BLE001
-            s = 0.0
-        if s > best_score:
-            best, best_score = cls, s
+        score = _score(cls, head, filename)
+        if score > best_score:
+            best, best_score = cls, score
     return best()
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..model import Reading
 from .base import Batch, Reader, floats, norm_name
-from .caffe_scan import scan
+from .caffe_scan import scan, share_steps
 
 # one pass over `Iteration N (...), loss = X` and `Iteration N, lr = X` lines
 ITER_RE = re.compile(rb"Iteration (\d+)(?: \([^)]*\))?, (l\w+) = ([^\n]*)")
@@ -141,13 +141,7 @@ def combine(pieces: Iterable[Piece]) -> Piece:
     for key, lst in parts.items():
         st = np.concatenate([x for x, _ in lst]) if len(lst) > 1 else lst[0][0]
         v = np.concatenate([x for _, x in lst]) if len(lst) > 1 else lst[0][1]
-        for prev in shared:
-            if len(prev) == len(st) and np.array_equal(prev, st, equal_nan=True):
-                st = prev
-                break
-        else:
-            shared.append(st)
-        out.add(key[0], key[1], st, v)
+        out.add(key[0], key[1], share_steps(shared, st), v)
     return out
 
 

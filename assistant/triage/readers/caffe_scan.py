@@ -246,6 +246,16 @@ def _steps_at(pos: np.ndarray, marks: np.ndarray, nums: np.ndarray) -> np.ndarra
     return out
 
 
+def share_steps(shared: list[np.ndarray], steps: np.ndarray) -> np.ndarray:
+    """``steps``, or an equal array already in ``shared`` (series with the same x axis share
+    one array instead of holding copies); a new array is added to ``shared``."""
+    for prev in shared:
+        if len(prev) == len(steps) and np.array_equal(prev, steps, equal_nan=True):
+            return prev
+    shared.append(steps)
+    return steps
+
+
 def scan(
     body: bytes | bytearray, start: int, out_name: Callable[..., str], test_re: re.Pattern[bytes]
 ) -> tuple[list[tuple[str, str, np.ndarray, np.ndarray]], float, float] | None:
@@ -379,13 +389,7 @@ def scan(
     for name, rows_k, _off in outs:
         v = vals[at : at + len(rows_k)]
         at += len(rows_k)
-        st = _steps_at(rows_k, itp, it_num)
-        for prev in shared:
-            if len(prev) == len(st) and np.array_equal(prev, st, equal_nan=True):
-                st = prev
-                break
-        else:
-            shared.append(st)
+        st = share_steps(shared, _steps_at(rows_k, itp, it_num))
         saved.append((name, "train", st, v))
 
     # test net: rare lines, read with the regex path's pattern at each place
