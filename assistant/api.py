@@ -200,12 +200,13 @@ def _index_steps(index: Any) -> np.ndarray | None:
 def _from_frame(frame: Any) -> LogData:
     columns = {str(c).strip().lower(): c for c in frame.columns}
     step_col = next((columns[c] for c in STEP_COLUMNS if c in columns), None)
+    index = _index_steps(frame.index)
     if step_col is not None:
-        x = np.asarray(frame[step_col], dtype=np.float64)
+        x: np.ndarray = np.asarray(frame[step_col], dtype=np.float64)
+    elif index is not None:
+        x = index
     else:
-        x = _index_steps(frame.index)
-        if x is None:
-            x = np.arange(len(frame), dtype=np.float64)
+        x = np.arange(len(frame), dtype=np.float64)
     epoch_col = columns.get("epoch")
     epochs = np.asarray(frame[epoch_col], dtype=np.float64) if epoch_col is not None else None
     metrics: list[tuple[Any, np.ndarray]] = []
