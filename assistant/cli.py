@@ -198,6 +198,120 @@ def cmd_triage(args: argparse.Namespace) -> int:
     return status
 
 
+# --------------------------------------------------------------------------- report
+
+_REPORT_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
+
+
+def _report_format(output: str, chosen: str | None) -> str:
+    """The report's format: ``--format``, else the output file's extension."""
+    from pathlib import Path
+
+    if chosen:
+        return str(chosen)
+    if output == "-":
+        raise UsageError("-o -: say which format to print with --format html or --format md")
+    found = _REPORT_FORMATS.get(Path(output).suffix.lower())
+    if found is None:
+        raise UsageError(
+            f"{output}: cannot tell the format from the name; end it in .html or .md, "
+            "or give --format html|md"
+        )
+    return found
+
+
+def _write_new_file(path: str, data: bytes, *, replace: bool) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory, so a reader
+    never sees half a file; an existing file is replaced only when ``replace`` is true."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    target = Path(path)
+    handle, temporary = tempfile.mkstemp(
+        prefix=".lossdoctor-", suffix=".tmp", dir=target.parent or Path(".")
+    )
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(temporary, 0o666 & ~mask)  # mkstemp makes 0600; a report is an ordinary file
+        if replace:
+            os.replace(temporary, target)
+            return
+        try:
+            os.link(temporary, target)  # atomic, and refuses to replace an existing file
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links
+            if target.exists():
+                raise FileExistsError(path) from None
+            os.replace(temporary, target)
+    finally:
+        if os.path.lexists(temporary):
+            os.unlink(temporary)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    to_stdout = args.output == "-"
+    if not to_stdout:
+        target = Path(args.output)
+        if target.is_dir():
+            raise UsageError(
+                f"{args.output}: is a directory; name the report file, e.g. report.html"
+            )
+        if not target.parent.is_dir():
+            raise UsageError(f"{args.output}: cannot write (no directory {str(target.parent)!r})")
+        if target.exists() and not target.is_file():
+            raise UsageError(f"{args.output}: is not a regular file; name another file")
+        if target.exists():
+            if args.path != "-" and Path(args.path).exists() and target.samefile(args.path):
+                raise UsageError(f"{args.output}: is the input log; name another file")
+            if not args.force:
+                raise UsageError(f"{args.output}: already exists; use --force to replace it")
+    output_format = _report_format(args.output, args.format)
+
+    from assistant.triage.detect import diagnose
+    from assistant.triage.model import TriageInputError
+    from assistant.triage.read import read_log
+
+    try:
+        log = read_log(args.path, progress=_progress_printer(args.path))
+        if args.metric and args.metric.lower() not in {s.name for s in log.series}:
+            names = ", ".join(sorted({s.name for s in log.series})[:12])
+            raise TriageInputError(args.path, f"no series named {args.metric!r} (found: {names})")
+        result = diagnose(log, args.metric.lower() if args.metric else None)
+    except TriageInputError as error:
+        return _fail(str(error))
+
+    from assistant.report import build_report, to_html, to_markdown
+    from kb.index import load_kb
+
+    report = build_report(result, load_kb())
+    text = to_html(report) if output_format == "html" else to_markdown(report)
+    diagnosis = report.diagnosis
+    said = f"{diagnosis.title} ({diagnosis.symptom})" if diagnosis else "no diagnosis"
+    if to_stdout:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        print(f"wrote {output_format} to standard output: {said}", file=sys.stderr)
+        return EXIT_OK
+    data = text.encode("utf-8")
+    try:
+        _write_new_file(args.output, data, replace=args.force)
+    except FileExistsError:
+        return _fail(f"{args.output}: already exists; use --force to replace it")
+    except OSError as error:
+        return _fail(f"{args.output}: cannot write ({error.strerror or error})")
+    print(f"wrote {plain(args.output)} ({max(1, round(len(data) / 1024))} KB): {said}")
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------------- interview
 
 
@@ -399,6 +513,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="diagnose this series instead of the training loss chosen by name",
     )
     triage.add_argument("--no-plot", action="store_true", help="leave out the loss plot")
+
+    report = add(
+        "report", cmd_report, "write the triage of a log as one HTML or Markdown file",
+        "Analyse one training log as 'triage' does and write everything into one file to attach\n"
+        "to an issue: the loss curves as an image with each finding's step range marked, the\n"
+        "diagnosis (the symptom's title and id) with its evidence, all findings ranked, the\n"
+        "knowledge base's causes (most likely first) with their checks and fixes in full, and\n"
+        "the sources. The HTML file is self-contained (inline style, the image embedded, no\n"
+        "script) and loads nothing from the network; it reads in light and dark mode and prints.\n"
+        "The Markdown file holds the same, the image as a data URI and the curves as text.\n\n"
+        "PATH is what 'triage' takes: a file (plain or gzip), a run directory, or - for standard\n"
+        "input. An existing FILE is kept unless --force is given; the file appears whole or not\n"
+        "at all. Exit code 0 when the report was written, 2 for input that cannot be read or a\n"
+        "file that cannot be written.\n\n"
+        "examples:\n  lossdoctor report train.log -o report.html\n"
+        "  lossdoctor report runs/exp1/ -o exp1.md\n"
+        "  lossdoctor report train.log --metric loss_cls -o cls.html --force\n"
+        "  zcat train.log.gz | lossdoctor report - -o - --format md > report.md",
+    )  # fmt: skip
+    report.add_argument(
+        "path", metavar="PATH", help="the log file, run directory, or - for standard input"
+    )
+    report.add_argument(
+        "-o", "--output", required=True, metavar="FILE",
+        help="the file to write: .html / .htm or .md / .markdown (- prints it, with --format)",
+    )  # fmt: skip
+    report.add_argument(
+        "--format", choices=("html", "md"), help="html or md, whatever the file name says"
+    )
+    report.add_argument(
+        "--metric", metavar="NAME", help="diagnose this series instead of the training loss"
+    )
+    report.add_argument("--force", action="store_true", help="replace FILE if it exists")
 
     chat = add(
         "chat", cmd_chat, "the interview in plain lines (works through a pipe)",

@@ -9,10 +9,11 @@ from __future__ import annotations
 import shutil
 import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from assistant.safe import plain
-from kb.model import Cause, KnowledgeBase, Symptom
+from kb.model import Cause, Check, Fix, KnowledgeBase, Symptom
 from kb.numbers import Explanation
 from kb.search import Hit
 
@@ -197,6 +198,55 @@ def print_entry(kb: KnowledgeBase, entry_id: str, *, chinese: bool = False) -> N
 # --------------------------------------------------------------------------- triage
 
 
+@dataclass(frozen=True)
+class CauseAdvice:
+    """One cause of a symptom with the checks that confirm it and the fixes that remove it."""
+
+    cause: Cause
+    """The cause entry."""
+    checks: tuple[Check, ...]
+    """Its checks, in the knowledge base's order."""
+    fixes: tuple[Fix, ...]
+    """Its fixes, in the knowledge base's order."""
+
+
+@dataclass(frozen=True)
+class Advice:
+    """What the knowledge base says about a diagnosed symptom: its causes, most likely first."""
+
+    symptom: Symptom
+    """The symptom entry."""
+    causes: tuple[CauseAdvice, ...]
+    """Its causes, most likely first, each with its checks and fixes."""
+
+
+def advice_for(
+    kb: KnowledgeBase,
+    symptom_id: str | None,
+    *,
+    causes: int | None = None,
+    checks: int | None = None,
+    fixes: int | None = None,
+) -> Advice | None:
+    """The ranked causes, checks and fixes for a symptom, cut to the given numbers (None keeps
+    all); None when the id is not a symptom of the knowledge base."""
+    if not symptom_id or symptom_id not in kb:
+        return None
+    try:
+        symptom = kb.symptom(symptom_id)
+    except KeyError:
+        return None
+    return Advice(
+        symptom,
+        tuple(
+            CauseAdvice(
+                cause, tuple(kb.checks_of(cause)[:checks]), tuple(kb.fixes_of(cause)[:fixes])
+            )
+            for cause in kb.causes_of(symptom.id)[:causes]
+        ),
+    )
+
+
 def _step(value: float | None) -> str:
     if value is None:
         return "?"
@@ -379,17 +429,17 @@ def triage_text(result: Any, kb: KnowledgeBase, *, plot: bool = True) -> str:
         drawn = loss_plot(result, columns - 2)
         if drawn:
             lines += ["", drawn.rstrip()]
-    if result.primary and result.primary in kb:
-        symptom = kb.symptom(result.primary)
+    advice = advice_for(kb, result.primary, causes=3, checks=2, fixes=2)
+    if advice is not None:
+        symptom = advice.symptom
         lines += ["", _clip(f"Diagnosis: {symptom.title} ({symptom.id})", columns)]
-        causes = kb.causes_of(symptom.id)[:3]
-        if causes:
+        if advice.causes:
             lines.append("Most likely causes, with how to check and what to do:")
-        for number, cause in enumerate(causes, start=1):
-            lines.append(_clip(f"  {number}. {cause.title} ({cause.id})", columns))
-            for check in kb.checks_of(cause)[:2]:
+        for number, item in enumerate(advice.causes, start=1):
+            lines.append(_clip(f"  {number}. {item.cause.title} ({item.cause.id})", columns))
+            for check in item.checks:
                 lines.append(_clip(f"     check: {check.title} ({check.id})", columns))
-            for fix in kb.fixes_of(cause)[:2]:
+            for fix in item.fixes:
                 lines.append(_clip(f"     fix:   {fix.title} ({fix.id})", columns))
         lines.append("Sources:")
         lines += [_clip(f"  {source}", columns) for source in symptom.sources[:3]]
