@@ -574,6 +574,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--resume", action="store_true", help="continue the last interview where it stopped"
     )
 
+    from assistant import watch_cli
+
+    watch = add(
+        "watch",
+        watch_cli.cmd_watch,
+        "follow a growing log and report each symptom as soon as it shows",
+        watch_cli.DESCRIPTION,
+    )
+    watch_cli.configure(watch)
+
     kb = add(
         "kb",
         _kb_help,
