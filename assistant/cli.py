@@ -161,16 +161,26 @@ def _progress_printer(path: str) -> Callable[[int, int], None] | None:
 
 
 def cmd_triage(args: argparse.Namespace) -> int:
+    import os
+
+    from assistant import sweep_cli
     from assistant.triage.detect import diagnose
     from assistant.triage.model import TriageInputError
     from assistant.triage.read import read_log
 
+    if args.recursive:
+        return sweep_cli.run_sweep(args)
+    sweep_cli.check_not_sweep_options(args)
     if args.paths.count("-") > 1:
         raise UsageError("standard input (-) can be named only once")
     kb = None
     status = EXIT_OK
     for path in args.paths:
         try:
+            if path != "-" and os.path.isdir(path):
+                many = sweep_cli.many_runs_problem(path)
+                if many:
+                    raise TriageInputError(path, many)
             log = read_log(path, progress=_progress_printer(path))
             if args.metric and args.metric.lower() not in {s.name for s in log.series}:
                 names = ", ".join(sorted({s.name for s in log.series})[:12])
@@ -407,6 +417,9 @@ examples:
   lossdoctor search "loss stuck at 87.33"        what does this symptom mean?
   lossdoctor search "验证集loss上升" --json        Chinese works too; JSON for scripts
   lossdoctor triage train.log                    what is wrong with this run?
+  lossdoctor triage runs/ --recursive            one row per run of a sweep
+  lossdoctor watch train.log                     report symptoms while the job runs
+  lossdoctor report train.log -o report.html     a file to attach to an issue
   lossdoctor explain 2.3026                      what a constant loss value means
   lossdoctor show stuck-87-3365                  one entry with its causes, checks and fixes
   lossdoctor kb check                            validate the knowledge base
@@ -491,22 +504,57 @@ def build_parser() -> argparse.ArgumentParser:
         "trainer_state.json and printed dicts, TensorBoard events, YOLOv5/v8 results.csv,\n"
         "MMDetection, Detectron2 metrics.json, fairseq, darknet, TF Object Detection, tqdm and\n"
         "Lightning progress bars, MXNet, ESPnet, nnU-Net, and generic print / CSV / JSON lines.\n\n"
+        "With --recursive (-r), PATH is a directory of many runs (a sweep): every log file and\n"
+        "TensorBoard run directory under it is triaged, in parallel across the CPU cores, and\n"
+        "printed as one row: path (relative to PATH), format, last step, final train and\n"
+        "validation loss, primary symptom and its confidence, then a summary line. Files that\n"
+        "hold no training log (READMEs, data tables, binaries) are skipped and counted on\n"
+        "stderr; hidden directories, __pycache__ and node_modules are not entered; of Hugging\n"
+        "Face checkpoint-N directories only the newest is read. --scheduler runs the same sweep\n"
+        "on a Dask cluster (pip install 'lossdoctor[dask]'; the workers need lossdoctor and the\n"
+        "same paths).\n\n"
         "Exit code 0 when every input was analysed, 2 when one could not be read (the others\n"
-        "are still analysed and printed).\n\n"
+        "are still analysed and printed, an unreadable run in its row).\n\n"
         "examples:\n  lossdoctor triage train.log\n  lossdoctor triage runs/exp1/ lightning_logs/version_0/metrics.csv\n"
-        "  zcat train.log.gz | lossdoctor triage - --json",
+        "  zcat train.log.gz | lossdoctor triage - --json\n"
+        "  lossdoctor triage sweeps/lr-search/ -r                   one row per run, a summary\n"
+        "  lossdoctor triage sweeps/ -r --sort confidence --jobs 4\n"
+        "  lossdoctor triage sweeps/ -r --csv > runs.csv\n"
+        "  lossdoctor triage sweeps/ -r --json | jq -r 'select(.primary == \"overfitting\") | .path'\n"
+        "  lossdoctor triage /shared/runs/ -r --scheduler tcp://scheduler-host:8786",
     )  # fmt: skip
     triage.add_argument(
         "paths",
         nargs="+",
         metavar="PATH",
-        help="log files, run directories, or - for standard input",
+        help="log files, run directories, or - for standard input (with -r: directories of runs)",
     )
     triage.add_argument(
         "--json",
         action="store_true",
-        help='one object per input per line: {"path", "format", "series", "findings", "primary"}',
+        help='one object per input per line: {"path", "format", "series", "findings", "primary"};'
+        ' with -r one per run: {"path", "format", "last_step", "step_unit", "train_loss",'
+        ' "val_loss", "primary", "confidence", "points", "error"} (nan / inf losses as strings)',
     )
+    triage.add_argument(
+        "-r", "--recursive", action="store_true",
+        help="a sweep: triage every run under each directory, one row per run",
+    )  # fmt: skip
+    triage.add_argument(
+        "--csv", action="store_true", help="with -r: the rows as CSV (the --json keys as columns)"
+    )
+    triage.add_argument(
+        "--sort", choices=("path", "primary", "confidence", "loss"),
+        help="with -r: order of the rows (default path; confidence highest first, loss lowest)",
+    )  # fmt: skip
+    triage.add_argument(
+        "--jobs", type=int, metavar="N",
+        help="with -r: worker processes (default: one per CPU core; 1 runs in this process)",
+    )  # fmt: skip
+    triage.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="with -r: run the sweep on the Dask cluster at ADDRESS (tcp://host:8786)",
+    )  # fmt: skip
     triage.add_argument(
         "--metric",
         metavar="NAME",
