@@ -8,7 +8,7 @@ each series, so the work per new reading does not grow with the length of the ru
   envelope :func:`assistant.triage.read.collect` uses for long logs (the lowest and highest
   reading of each block, the first nan of a block kept), so constants, spikes, nan onsets and
   trends survive;
-- the detectors run again when a series has grown by a quarter since the last run (so the
+- the detectors run again when a series has grown by half since the last run (so the
   cost of all runs is a constant per reading), and at once when a reading changes kind: the
   first nan or inf, a value that enters a known constant (87.3365, ln C...), a loss at or
   below zero, a validation reading. :meth:`Monitor.check` runs them on demand (``watch``
@@ -27,6 +27,7 @@ Pure logic: no I/O, no printing, no knowledge-base access (see :func:`top_fix` f
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ import numpy as np
 
 from kb.model import KnowledgeBase
 
-from .detect import _known_constant, diagnose
+from .detect import _TARGET_VALUES, _known_constant, diagnose
 from .model import Finding, LogData, Reading, Series, Split, TriageResult
 from .read import _envelope
 from .readers.base import Batch, split_of
@@ -54,7 +55,7 @@ QUIET = frozenset({"still-learning", "slow-decrease"})
 in :meth:`Monitor.result` like everything else."""
 CAPACITY = 4096
 """Readings kept per series before it is reduced to its envelope."""
-GROWTH = 4
+GROWTH = 2
 """The detectors run again when a series has grown by 1/GROWTH of what it keeps."""
 MIN_SHAPE_READINGS = 20
 """A curve-shape finding needs this many training-loss readings (the start of every run looks
@@ -146,13 +147,20 @@ class _Track:
         )
 
 
+_SORTED_TARGETS = sorted(float(v) for v in _TARGET_VALUES)
+
+
 def _kind(value: float) -> str:
     """What sort of value a loss reading is, for noticing when that changes."""
     if not math.isfinite(value):
         return "nonfinite"
     if value <= 0.0:
         return "nonpositive"
-    if _known_constant(value) is not None:
+    # a cheap look first: no clamp constant within 1 %, no need to ask the detector (which
+    # weighs the printed precision and is the costliest part of a reading)
+    i = bisect.bisect_left(_SORTED_TARGETS, value)
+    near = _SORTED_TARGETS[max(0, i - 1) : i + 1]
+    if any(abs(t - value) <= 0.01 * t for t in near) and _known_constant(value) is not None:
         return "constant"
     return "plain"
 
