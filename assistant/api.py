@@ -30,7 +30,9 @@ None), ``findings`` (ranked, each with ``symptom``, ``confidence``, ``summary``,
 ``start_step``, ``end_step``), the ``loss`` and ``val_loss`` series it rests on, and ``log``
 (every series read). :func:`to_json` gives the dictionary ``lossdoctor triage --json`` prints,
 :func:`to_text` the text report. For a job still running, feed a :class:`Monitor` one value
-at a time; it says as soon as a symptom shows (see :mod:`assistant.triage.monitor`).
+at a time; it says as soon as a symptom shows (see :mod:`assistant.triage.monitor`). Inside a
+training loop, the callbacks of :mod:`assistant.callbacks` (Keras 3, PyTorch Lightning, the
+Hugging Face ``Trainer``) do that for you and can stop the training or raise on a finding.
 
 Unusable input raises :class:`~assistant.triage.model.TriageInputError` (its ``str`` is one
 line for the user) for paths, and ``ValueError`` / ``TypeError`` for in-memory values.
