@@ -11,6 +11,7 @@ processes'), against the targets: read <= 4x grep wall time, peak RSS <= 300 MB.
     python bench/bench_triage_stream.py --size-mb 1024 --runs 3
     python bench/bench_triage_stream.py --size-mb 50 --runs 1      # quick check
     python bench/bench_triage_stream.py --format print             # plain print lines
+    python bench/bench_triage_stream.py --format logging           # Python logging lines
 """
 
 from __future__ import annotations
@@ -148,6 +149,64 @@ def generate_print(path: str, size_mb: float, seed: int = 0) -> int:
     return os.path.getsize(path)
 
 
+LOG_LINE = "{d} {t},{ms:03d} INFO epoch {e} iter {i} loss {loss} lr {lr}\n"
+LOG_VAL = "{d} {t},{ms:03d} INFO epoch {e} val_loss {loss} val_acc {acc}\n"
+LOG_NOISE = [
+    "{d} {t},{ms:03d} WARNING grad norm {g:.2f} clipped to 1.0\n",
+    "{d} {t},{ms:03d} INFO saving checkpoint to runs/exp3/ckpt_{e}.pt\n",
+    "{d} {t},{ms:03d} DEBUG data loader worker 3 restarted\n",
+]
+
+
+def generate_logging(path: str, size_mb: float, seed: int = 0) -> int:
+    """A Python ``logging`` training log (``2024-05-01 12:00:00,123 INFO epoch 3 iter 100
+    loss 0.6931 lr 0.01``, validation lines, warnings and checkpoints) of about size_mb."""
+    rnd = random.Random(seed)
+    target = int(size_mb * 1024 * 1024)
+    written = 0
+    it = 0
+    per_epoch = 5000
+    with open(path, "w", encoding="utf-8") as fh:
+        while written < target:
+            parts = []
+            for _ in range(5000):
+                e = it // per_epoch + 1
+                sec = it // 10
+                d = f"2024-{5 + sec // 2_592_000 % 7:02d}-{1 + sec // 86400 % 28:02d}"
+                t = f"{sec // 3600 % 24:02d}:{sec // 60 % 60:02d}:{sec % 60:02d}"
+                ms = rnd.randrange(1000)
+                loss = 2.5 * 0.9999 ** (it / 20) + rnd.random() * 0.1
+                if it % 100_000 == 40_000:
+                    loss = float("nan")
+                lr = 0.01 * 0.1 ** (it // 200_000)
+                parts.append(
+                    LOG_LINE.format(d=d, t=t, ms=ms, e=e, i=it, loss=f"{loss:.4f}", lr=f"{lr:g}")
+                )
+                if rnd.random() < 0.02:
+                    parts.append(
+                        rnd.choice(LOG_NOISE).format(d=d, t=t, ms=ms, e=e, g=rnd.random() * 9)
+                    )
+                it += 10
+                if it % per_epoch == 0:
+                    parts.append(
+                        LOG_VAL.format(
+                            d=d,
+                            t=t,
+                            ms=ms,
+                            e=e,
+                            loss=f"{loss + 0.2:.4f}",
+                            acc=f"{rnd.random():.4f}",
+                        )
+                    )
+            block = "".join(parts)
+            fh.write(block)
+            written += len(block)
+    return os.path.getsize(path)
+
+
+GENERATORS = {"caffe": generate, "print": generate_print, "logging": generate_logging}
+
+
 CHILD = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
@@ -198,17 +257,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the generated log")
     ap.add_argument(
         "--format",
-        choices=["caffe", "print"],
+        choices=sorted(GENERATORS),
         default="caffe",
-        help="log format to generate: Caffe glog (default) or plain print lines",
+        help="log format to generate: Caffe glog (default), plain print lines or Python "
+        "logging lines",
     )
     args = ap.parse_args(argv)
     tmp = tempfile.mkdtemp(prefix="lossdoctor-bench-", dir=args.dir)
     path = os.path.join(tmp, f"{args.format}_train.log")
     try:
         t = time.perf_counter()
-        size = (generate if args.format == "caffe" else generate_print)(path, args.size_mb)
+        size = GENERATORS[args.format](path, args.size_mb)
         print(f"generated {size / 2**20:.0f} MB in {time.perf_counter() - t:.1f}s: {path}")
+        print("load average before the runs: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         run_grep(path)  # warm the page cache
         greps, reads, walls, rss, wrss, triages = [], [], [], [], [], []
         info: dict[str, float] = {}
@@ -247,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
             f"median read + diagnose: {tr:.2f}s; ratio / grep: {tr / g:.2f}x "
             f"(target <= {TARGET_RATIO:.0f}x) {'OK' if tr / g <= TARGET_RATIO else 'MISSED'}"
         )
+        print("load average after the runs: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         print(
             f"peak RSS: {peak:.0f} MB (target <= {TARGET_RSS_MB:.0f} MB) "
             f"{'OK' if peak <= TARGET_RSS_MB else 'MISSED'}"

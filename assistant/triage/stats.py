@@ -126,13 +126,28 @@ def moving_mean(values: np.ndarray, window: int) -> np.ndarray:
 
 
 def rolling_median(values: np.ndarray, window: int) -> np.ndarray:
-    """Centred rolling median with shrinking edges (pandas); the input for short series."""
-    import pandas as pd
-
+    """Centred rolling median with shrinking edges, nan and inf readings skipped (what pandas'
+    ``rolling(window, center=True, min_periods=1).median()`` gives, without importing pandas:
+    the window of reading i is ``[i - window // 2, i + window - window // 2 - 1]``, an even
+    count takes the mean of the two middle readings, a window of only NaN gives NaN)."""
     v = np.asarray(values, dtype=float)
-    if v.shape[0] == 0 or window <= 1:
+    n = v.shape[0]
+    if n == 0 or window <= 1:
         return v.copy()
-    return pd.Series(v).rolling(int(window), center=True, min_periods=1).median().to_numpy()
+    window = int(window)
+    before, after = window // 2, window - window // 2 - 1
+    finite = np.where(np.isinf(v), np.nan, v)
+    padded = np.concatenate([np.full(before, np.nan), finite, np.full(after, np.nan)])
+    rows = np.sort(np.lib.stride_tricks.sliding_window_view(padded, window), axis=1)  # NaN last
+    count = window - np.isnan(rows).sum(axis=1)
+    mid = count // 2
+    idx = np.arange(n)
+    upper = rows[idx, np.minimum(mid, window - 1)]
+    lower = rows[idx, np.maximum(mid - 1, 0)]
+    with np.errstate(over="ignore", invalid="ignore"):  # inf from huge readings, as pandas
+        out = np.where(count % 2 == 1, upper, (upper + lower) / 2)
+    out[count == 0] = np.nan
+    return out
 
 
 def autocorrelation(values: np.ndarray, max_lag: int) -> np.ndarray:

@@ -1,11 +1,18 @@
-"""Vectorised scan of a regular Caffe glog piece: numpy over the raw bytes instead of regexes.
+"""Vectorised scan of a regular Caffe glog piece: numpy over the raw bytes instead of regexes,
+and the byte tools it is built from (the print / logging scan of ``generic.py`` uses them too).
 
-Finds every ``Iteration `` (anchor byte ``I``) and every ``... net output #`` / ``Test score #``
-(anchor byte ``#``) with whole-array comparisons, checks the bytes around them with gathers
-(an overlapping uint64 view checks 8 bytes per gather), cuts a fixed-width window after every
-``= `` and converts the numbers in bulk: plain decimals exactly as ``float`` does (Clinger's
-fast path, :func:`_decimals`), anything else (nan, ``1.#INF``, trailing text) the way the
-regex path does (``to_float`` of the same token). Each output is tied to the last
+The tools work on words: an overlapping little-endian uint64 view of the bytes (:class:`Bytes`)
+gives the 8 or 16 bytes after many places with one or two gathers, and SWAR arithmetic on the
+words (:func:`zero_bytes`, :func:`non_digit_bytes`, :func:`first_byte`) finds line ends,
+dots and digits in all of them at once; :func:`decimals` and :func:`digits_value` convert
+digits to numbers exactly as ``float`` does (Clinger's fast path: one exact integer below
+2**53, one correctly rounded division by an exact power of ten).
+
+The scan finds every ``Iteration `` (anchor byte ``I``) and every ``... net output #`` /
+``Test score #`` (anchor byte ``#``) with whole-array comparisons, checks the bytes around
+them with gathers, takes the token after every ``= `` and converts the numbers in bulk:
+plain decimals with :func:`decimals`, anything else (nan, ``1.#INF``, trailing text) the way
+the regex path does (``to_float`` of the same token). Each output is tied to the last
 ``Iteration`` line before it by position. Anything the scan does not recognise makes
 :func:`scan` return None and the caller takes the regex path (and that one the line-by-line
 path), so the scan is only taken where it gives the same readings. It is several times faster
@@ -26,7 +33,6 @@ _REST_OF_LINE = re.compile(rb"[^\n]*")
 _TOKEN = re.compile(rb"[^ \n]*")
 _BAD_NAME = re.compile(rb"[\s=]")
 
-VALUE_WIDTH = 16
 PAREN_WIDTH = 64
 
 
@@ -44,17 +50,195 @@ def _windows(a: np.ndarray, pos: np.ndarray, width: int, fill: int) -> np.ndarra
     return out
 
 
-class _Bytes:
+_HIGH = np.uint64(0x8080808080808080)
+_LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+_ZEROS_CH = np.uint64(0x3030303030303030)
+_NIB_HI = np.uint64(0xF0F0F0F0F0F0F0F0)
+_NIB_LO = np.uint64(0x0F0F0F0F0F0F0F0F)
+_SIXES = np.uint64(0x0606060606060606)
+_ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
+_U1 = np.uint64(1)
+_U8 = np.uint64(8)
+_U56 = np.uint64(56)
+_U64_BITS = np.uint64(64)
+_MASK_FF = np.uint64(0xFF)
+_P10 = 10.0 ** np.arange(23)  # exact powers of ten
+
+
+_TUNED = False
+
+
+def tune_malloc() -> None:
+    """Let glibc keep freed memory of up to a few MB for reuse: the scans make many
+    temporary arrays of a few hundred KB, and by default each is a fresh mapping whose pages
+    fault in one by one (several times the cost of the arithmetic on it). Once per process;
+    nothing elsewhere than glibc."""
+    global _TUNED
+    if _TUNED:
+        return
+    _TUNED = True
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 8 * 1024 * 1024)  # M_MMAP_THRESHOLD
+        libc.mallopt(-1, 16 * 1024 * 1024)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        pass
+
+
+def _splat(byte: int) -> np.uint64:
+    """One byte repeated in all eight bytes of a word."""
+    return np.uint64(byte * 0x0101010101010101)
+
+
+def nonzero_bytes(y: np.ndarray) -> np.ndarray:
+    """0x80 in each byte of ``y`` that is not zero, 0 elsewhere (exact: no carries)."""
+    return (((y & _LOW7) + _LOW7) | y) & _HIGH
+
+
+def zero_bytes(y: np.ndarray) -> np.ndarray:
+    """0x80 in each byte of ``y`` that is zero, 0 elsewhere (exact)."""
+    return ~(((y & _LOW7) + _LOW7) | y | _LOW7)
+
+
+def non_digit_bytes(x: np.ndarray) -> np.ndarray:
+    """0x80 in each byte of ``x`` that is not an ASCII digit."""
+    high = (x & _NIB_HI) ^ _ZEROS_CH  # zero where the high nibble is 3
+    low = ((x & _NIB_LO) + _SIXES) & _NIB_HI  # zero where the low nibble is at most 9
+    return nonzero_bytes(high | low)
+
+
+_bitcount = getattr(np, "bitwise_count", None)
+
+
+def first_byte(flags: np.ndarray) -> np.ndarray:
+    """Index (0..7) of the lowest byte of each word with its top bit set; 8 where none."""
+    low = flags & (~flags + _U1)  # the lowest set bit alone (0: none)
+    if _bitcount is not None:
+        return (_bitcount(low - _U1) >> 3).astype(np.int64)
+    exp = np.frexp(low.astype(np.float64))[1]  # pragma: no cover - numpy < 2
+    return np.where(low == 0, 8, (exp - 8) >> 3).astype(np.int64)
+
+
+def first_of(flags_lo: np.ndarray, flags_hi: np.ndarray) -> np.ndarray:
+    """Index (0..15) of the first flagged byte of 16 (the lo word first); 16 where none."""
+    a = first_byte(flags_lo)
+    return a + first_byte(flags_hi) * (a >> 3)
+
+
+def low_mask(n: np.ndarray) -> np.ndarray:
+    """Words with the low ``n`` bytes set (n <= 0: none, n >= 8: all)."""
+    return ~(_ALL << (np.maximum(n, 0).astype(np.uint64) << np.uint64(3)))
+
+
+def keep_bytes(lo: np.ndarray, hi: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first n (0..16) bytes of each 16 (lo, hi), the rest zero."""
+    return lo & low_mask(n), hi & low_mask(n - 8)
+
+
+def _eight_digits(x: np.ndarray) -> np.ndarray:
+    """The value of eight digit values 0..9 in a word (the lowest byte most significant)."""
+    x = ((x * np.uint64(10)) + (x >> _U8)) & np.uint64(0x00FF00FF00FF00FF)
+    x = ((x * np.uint64(100)) + (x >> np.uint64(16))) & np.uint64(0x0000FFFF0000FFFF)
+    return ((x * np.uint64(10000)) + (x >> np.uint64(32))) & np.uint64(0xFFFFFFFF)
+
+
+def digits_value(lo: np.ndarray, hi: np.ndarray, nd: np.ndarray) -> np.ndarray:
+    """The first nd (1..15) bytes of each 16, all ASCII digits, as an exact float64 integer
+    (the bytes after them are shifted out, whatever they are)."""
+    nd = nd.astype(np.int64)
+    if len(nd) and int(nd.max()) <= 8:  # the usual case: all digits in the first word
+        s = ((8 - nd) * 8).astype(np.uint64)
+        return _eight_digits((lo - _ZEROS_CH) << s).astype(np.float64)
+    # shift each word left so its digits end at its top byte (the low bytes: leading zeros)
+    s_lo = (np.maximum(8 - nd, 0) * 8).astype(np.uint64)
+    s_hi = ((16 - nd) * 8).astype(np.uint64)  # 64 or more when nd <= 8: no digits there
+    first = _eight_digits((lo - _ZEROS_CH) << s_lo).astype(np.float64)
+    rest = _eight_digits((hi - _ZEROS_CH) << s_hi).astype(np.float64)
+    return first * np.take(_P10, np.maximum(nd - 8, 0)) + rest  # below 1e15: exact
+
+
+def shift_out_first(
+    lo: np.ndarray, hi: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Drop the first byte of the 16 where rows is True (a 128-bit shift right by 8)."""
+    s = rows.astype(np.uint64) << np.uint64(3)
+    return (lo >> s) | (hi << (_U64_BITS - s)), hi >> s  # a shift by 64 gives 0 in numpy
+
+
+def decimals(lo: np.ndarray, hi: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exactly ``float(token)`` for tokens of 1..16 bytes (``lo``/``hi``: the token's bytes
+    as two little-endian words, zero after the token; ``n``: its length) that are a plain
+    decimal: an optional sign, 1 to 15 digits and at most one dot (``12``, ``-0.5``, ``3.``,
+    ``.25``). Clinger's fast path: the digits make one exact integer below 2**53, divided
+    once by an exact power of ten, so the result is the correctly rounded value ``float``
+    gives. Returns (values, ok); values where not ok are meaningless."""
+    c0 = lo & _MASK_FF
+    neg = c0 == np.uint64(0x2D)
+    signed = neg | (c0 == np.uint64(0x2B))
+    if signed.any():
+        lo, hi = shift_out_first(lo, hi, signed)
+        n = n - signed
+    dot = _splat(0x2E)
+    dp = first_of(zero_bytes(lo ^ dot), zero_bytes(hi ^ dot))
+    has_dot = dp < n
+    nd = n - has_dot
+    if has_dot.any():
+        # the bytes after the dot move down one: (v & below) | ((v >> 8) & ~below), 128-bit
+        b_lo = low_mask(dp)
+        b_hi = low_mask(dp - 8)
+        lo = (lo & b_lo) | (((lo >> _U8) | (hi << _U56)) & ~b_lo)
+        hi = (hi & b_hi) | ((hi >> _U8) & ~b_hi)
+        frac = (n - dp - 1) * has_dot
+    else:
+        frac = np.zeros(len(n), dtype=np.int64)
+    bad = (non_digit_bytes(lo) & low_mask(nd)) | (non_digit_bytes(hi) & low_mask(nd - 8))
+    ok = (bad == 0) & (nd >= 1) & (nd <= 15)
+    v = digits_value(lo, hi, np.clip(nd, 1, 15)) / np.take(_P10, frac)
+    np.negative(v, out=v, where=neg)
+    return v, ok
+
+
+class Bytes:
     """A piece as uint8 array plus an overlapping little-endian uint64 view (element i is
-    bytes i..i+7), so a literal of up to 8 bytes is checked at many places with one gather."""
+    bytes i..i+7), so a literal of up to 8 bytes is checked at many places with one gather
+    and 16 bytes after many places are two gathers."""
 
     __slots__ = ("a", "u", "n")
 
-    def __init__(self, body: bytes | bytearray, start: int) -> None:
+    def __init__(self, body: bytes | bytearray, start: int = 0) -> None:
         self.a = np.frombuffer(body, dtype=np.uint8)[start:]
         self.n = len(self.a)
         m = max(0, self.n - 7)
         self.u = np.ndarray(shape=(m,), dtype="<u8", buffer=body, offset=start, strides=(1,))
+
+    def word(self, pos: np.ndarray) -> np.ndarray:
+        """The 8 bytes at each position as a word; zero past the end."""
+        if not len(pos) or int(pos.max()) + 8 <= self.n:
+            return self.u[pos]
+        return self.words(pos)[0]
+
+    def words(self, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The 16 bytes at each position as two words (lo: bytes 0..7); zero past the end."""
+        n, u = self.n, self.u
+        if not len(pos) or int(pos.max()) + 16 <= n:
+            return u[pos], u[pos + 8]
+        lo = np.zeros(len(pos), dtype=np.uint64)
+        hi = np.zeros(len(pos), dtype=np.uint64)
+        inside = pos + 16 <= n
+        q = pos[inside]
+        lo[inside] = u[q]
+        hi[inside] = u[q + 8]
+        late = np.flatnonzero(~inside)
+        top = max(n - 16, 0)
+        tail = np.zeros(n - top + 32, dtype=np.uint8)
+        tail[: n - top] = self.a[top:]
+        tu = np.ndarray(shape=(len(tail) - 7,), dtype="<u8", buffer=tail, strides=(1,))
+        q = np.minimum(pos[late], n) - top
+        lo[late] = tu[q]
+        hi[late] = tu[q + 8]
+        return lo, hi
 
     def at(self, pos: np.ndarray, lit: bytes | bytearray, off: int = 0) -> np.ndarray:
         """Mask of the positions p of pos where ``a[p+off : p+off+len(lit)] == lit``."""
@@ -84,106 +268,17 @@ class _Bytes:
         return out
 
 
-_P10 = 10.0 ** np.arange(23)  # exact powers of ten
-
-
-def _digits(a: np.ndarray, pos: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+def _digits(bb: Bytes, pos: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
     """The ASCII digits at each position: (value as float64, number of digits; 0 = none or
-    too many). Exact below 2**53 (the digits are summed as exact integers in float64)."""
-    w = _windows(a, pos, width, fill=0) - np.uint8(48)
-    isd = w < 10
-    nd = np.argmin(isd, axis=1)
-    nd[isd[:, -1] & isd.all(axis=1)] = 0
-    val = np.zeros(len(pos), dtype=np.float64)
-    for c in np.flatnonzero(np.bincount(nd, minlength=1)[1:]).tolist():
-        c += 1
-        r = np.flatnonzero(nd == c)
-        val[r] = w[r, :c].astype(np.float64) @ _P10[c - 1 :: -1]
-    return val, nd
-
-
-def _decimals(w: np.ndarray, first: np.ndarray, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Exactly ``float(token)`` for the rows of ``w`` (token bytes, then zeros; ``first`` =
-    token length) that are plain decimals of at most 15 digits with a decimal exponent of at
-    most 22 either way (Clinger's fast path: one exact integer, one correctly rounded multiply
-    or divide by an exact power of ten). Only rows in ``cand`` are tried; (values, done mask).
-    Rows are grouped by layout (length, dot, ``e``, signs) so each group is one or two small
-    matrix products."""
-    k, width = w.shape
-    vals = np.zeros(k, dtype=np.float64)
-    done = np.zeros(k, dtype=bool)
-    rows_all = np.flatnonzero(cand)
-    if not len(rows_all):
-        return vals, done
-    if len(rows_all) < k:
-        w = w[rows_all]
-        first = first[rows_all]
-    n = len(rows_all)
-    rows = np.arange(n)
-    dp = (w == 46).argmax(axis=1)
-    dp[w[rows, dp] != 46] = width
-    ep = ((w | 32) == 101).argmax(axis=1)
-    ep[(w[rows, ep] | 32) != 101] = width
-    c0 = w[:, 0]
-    s0 = (c0 == 45) | (c0 == 43)
-    ce = w[rows, np.minimum(ep + 1, width - 1)]
-    es = (ep < width) & ((ce == 45) | (ce == 43))
-    # a decimal with a dot and no exponent is read as if padded with zeros to the window
-    # width (same value, at most 15 digits): one group per dot place instead of per length
-    padded = (dp < width) & (ep == width)
-    glen = np.where(padded, width, first)
-    key = (((glen * (width + 1) + dp) * (width + 1) + ep) * 2 + s0) * 2 + es
-    # small keys sort as int16: numpy's stable sort is then a radix sort
-    order = np.argsort(key.astype(np.int16) if int(key.max()) < 1 << 15 else key, kind="stable")
-    ks = key[order]
-    cuts = np.flatnonzero(ks[1:] != ks[:-1]) + 1
-    for g0, g1 in zip(np.r_[0, cuts].tolist(), np.r_[cuts, n].tolist(), strict=True):
-        r = order[g0:g1]
-        i0 = int(r[0])
-        length, d, e = int(glen[i0]), int(dp[i0]), int(ep[i0])
-        start = 1 if s0[i0] else 0
-        mend = min(e, length)
-        if d != width and d >= mend:
-            continue  # dot in the exponent or none before it
-        mcols = [c for c in range(start, mend) if c != d]
-        if not 1 <= len(mcols) <= 15:
-            continue
-        g = w[r]
-        gm = g[:, mcols]
-        dm = gm - np.uint8(48)
-        if padded[i0]:
-            pad = gm == 0  # the bytes after the token
-            ok = ((dm < 10) | pad).all(axis=1) & (first[r] > start + 1)  # a digit at least
-            dm[pad] = 0
-        else:
-            ok = (dm < 10).all(axis=1)
-        m = dm.astype(np.float64) @ _P10[len(mcols) - 1 :: -1]
-        e10 = -sum(1 for c in mcols if c > d) if d != width else 0
-        if e != width:
-            ecols = list(range(e + 1 + int(es[i0]), length))
-            if not 1 <= len(ecols) <= 3:
-                continue
-            de = g[:, ecols] - np.uint8(48)
-            ok &= (de < 10).all(axis=1)
-            ex = de.astype(np.int64) @ (10 ** np.arange(len(ecols) - 1, -1, -1))
-            if es[i0]:
-                ex = np.where(g[:, e + 1] == 45, -ex, ex)
-            e10a = ex + e10
-            ok &= np.abs(e10a) <= 22
-            p = _P10[np.minimum(np.abs(e10a), 22)]
-            v = np.where(e10a >= 0, m * p, m / p)
-        elif e10 >= 0:
-            v = m * _P10[e10] if e10 else m
-        elif e10 >= -22:
-            v = m / _P10[-e10]
-        else:
-            continue
-        if start:
-            v = np.where(g[:, 0] == 45, -v, v)
-        hit = rows_all[r[ok]]
-        vals[hit] = v[ok]
-        done[hit] = True
-    return vals, done
+    ``width`` (8 or 16) digits or more). Exact: at most 15 digits."""
+    lo, hi = bb.words(pos)
+    nd = (
+        first_of(non_digit_bytes(lo), non_digit_bytes(hi))
+        if width > 8
+        else first_byte(non_digit_bytes(lo))
+    )
+    nd[nd >= width] = 0
+    return digits_value(lo, hi, np.maximum(nd, 1)), nd
 
 
 def _U64(lit: bytes) -> np.uint64:
@@ -191,41 +286,47 @@ def _U64(lit: bytes) -> np.uint64:
     return np.uint64(int.from_bytes(lit, "little"))
 
 
-_LOW_BYTES = np.array([(1 << (8 * i)) - 1 for i in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
+_NL = _splat(10)
+_SP = _splat(32)
 
 
 def _numbers(
-    a: np.ndarray, body: bytes | bytearray, base: int, vs: np.ndarray, space_ends: np.ndarray
+    bb: Bytes, body: bytes | bytearray, base: int, vs: np.ndarray, space_ends: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The numbers starting at vs, as the regex path reads them: ``to_float`` of the rest of
     the line, or of the text up to a space for the rows where ``space_ends``. Returns
-    (values, end positions). Plain decimals are converted in bulk (:func:`_decimals`), runs
-    of one repeated token once, other tokens of the window width with ``floats`` and the
-    rest (longer than the window) one by one."""
+    (values, end positions). Tokens of at most 15 bytes are cut from two words per row;
+    plain decimals are converted in bulk (:func:`decimals`), runs of one repeated token once,
+    other such tokens with ``floats`` and the rest (longer, or at the end) one by one."""
     k = len(vs)
     if not k:
         return np.empty(0), np.empty(0, dtype=np.int64)
-    w = _windows(a, vs, VALUE_WIDTH, fill=10)
-    sm = w == 10
+    lo, hi = bb.words(vs)
+    t_lo = zero_bytes(lo ^ _NL)
+    t_hi = zero_bytes(hi ^ _NL)
     if space_ends.any():
-        sm |= (w == 32) & space_ends[:, None]
-    sm |= w == 0
-    first = sm.argmax(axis=1)
-    rows = np.arange(k)
-    ok = sm[rows, first] & (w[rows, first] != 0)  # a real end inside the window
-    w64 = w.view("<u8")
-    for j in range(VALUE_WIDTH // 8):
-        w64[:, j] &= _LOW_BYTES[np.clip(first - 8 * j, 0, 8)]
+        sp = np.where(space_ends, _HIGH, np.uint64(0))
+        t_lo |= zero_bytes(lo ^ _SP) & sp
+        t_hi |= zero_bytes(hi ^ _SP) & sp
+    end_at = first_of(t_lo, t_hi)
+    nul_at = first_of(zero_bytes(lo), zero_bytes(hi))
+    ok = end_at < nul_at  # a line end (or space) inside the 16 bytes, no NUL before it
+    first = np.minimum(end_at, nul_at)
+    lo, hi = keep_bytes(lo, hi, first)
     ends = vs + first
     new = np.ones(k, dtype=bool)
     if k > 1:
-        new[1:] = ~((w64[1:, 0] == w64[:-1, 0]) & (w64[1:, 1] == w64[:-1, 1]) & ok[1:] & ok[:-1])
+        new[1:] = ~((lo[1:] == lo[:-1]) & (hi[1:] == hi[:-1]) & ok[1:] & ok[:-1])
     sub = np.flatnonzero(new) if new.sum() * 10 < k * 9 else None
-    ws, fs, oks = (w[sub], first[sub], ok[sub]) if sub is not None else (w, first, ok)
-    out, done = _decimals(ws, fs, oks)
-    rest = oks & ~done
+    if sub is not None:
+        lo_s, hi_s, f_s, ok_s = lo[sub], hi[sub], first[sub], ok[sub]
+    else:
+        lo_s, hi_s, f_s, ok_s = lo, hi, first, ok
+    out, done = decimals(lo_s, hi_s, f_s)
+    rest = ok_s & ~done
     if rest.any():
-        out[rest] = floats(ws[rest].view(f"S{VALUE_WIDTH}").ravel().tolist())
+        toks = np.stack([lo_s[rest], hi_s[rest]], axis=1).view("S16").ravel()
+        out[rest] = floats(toks.tolist())
     if sub is not None:
         out = out[np.cumsum(new) - 1]
     for i in np.flatnonzero(~ok).tolist():
@@ -262,7 +363,7 @@ def scan(
     """Readings of ``body[start:]`` (which starts at an ``Iteration`` line) as
     ``(series, last iteration, last test iteration)``; None when the piece has anything the
     scan does not know (the caller then takes the regex path)."""
-    bb = _Bytes(body, start)
+    bb = Bytes(body, start)
     a, n, _is = bb.a, bb.n, bb.at
     if n == 0:
         return None
@@ -276,7 +377,7 @@ def scan(
     itp = itp[_is(itp, b"teration ", 1)]
     if not len(itp):
         return None
-    it_num, nd = _digits(a, itp + 10, 16)
+    it_num, nd = _digits(bb, itp + 10, 16)
     if not nd.all():
         return None
     d = itp + 10 + nd
@@ -341,7 +442,7 @@ def scan(
         if not (
             ((k_int >= 0) & (k_int < 10)).all() and (a[np.minimum(tr + 2, n - 1)] == 58).all()
         ):  # #k: with one digit
-            k_num, knd = _digits(a, tr + 1, 8)
+            k_num, knd = _digits(bb, tr + 1, 8)
             if not knd.all() or not (a[np.minimum(tr + 1 + knd, n - 1)] == 58).all():
                 return None
             k_int = k_num.astype(np.int64)
@@ -367,7 +468,7 @@ def scan(
     vs = np.concatenate([vstart[li], vstart[ri]] + [r + off for _n, r, off in outs])
     space = np.zeros(len(vs), dtype=bool)
     space[len(li) + len(ri) :] = True
-    vals, vends = _numbers(a, body, start, vs, space)
+    vals, vends = _numbers(bb, body, start, vs, space)
     ends = d + 12  # Testing lines
     ends[li] = vends[: len(li)]
     ends[ri] = vends[len(li) : len(li) + len(ri)]
