@@ -28,6 +28,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from assistant.triage.inputs import find_event_files, normalise
 from assistant.triage.model import Finding, Reading, TriageInputError
@@ -75,7 +76,7 @@ class Follower:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._fh: object | None = None
+        self._fh: BinaryIO | None = None
         self._ino: tuple[int, int] | None = None
         self._pos = 0
         self._head = b""
@@ -101,7 +102,7 @@ class Follower:
         """Close the file (the follower can be polled again: it reopens)."""
         fh = self._fh
         if fh is not None:
-            fh.close()  # type: ignore[attr-defined]
+            fh.close()
         self._fh = None
 
     def poll(self, limit: int = 16 * 1024 * 1024) -> bytes:
@@ -119,9 +120,9 @@ class Follower:
             st, moved = None, False  # gone for now: read what the open file still has
         if not moved and st is not None and st.st_size < self._pos:
             self.events.append("truncated")
-            fh.seek(0)  # type: ignore[attr-defined]
+            fh.seek(0)
             self._pos, self._head = 0, b""
-        data: bytes = fh.read(limit)  # type: ignore[attr-defined]
+        data: bytes = fh.read(limit)
         if not data and moved:
             # the old file is read to its end: go on with the new one from its start
             self.close()
@@ -131,7 +132,7 @@ class Follower:
             return b""
         if data and self._head and not moved and self._rewritten():
             self.events.append("rewritten")
-            fh.seek(0)  # type: ignore[attr-defined]
+            fh.seek(0)
             self._pos, self._head = 0, b""
             return self.poll(limit)
         if data and self._pos < HEAD_COMPARE:
@@ -140,10 +141,12 @@ class Follower:
         return data
 
     def _rewritten(self) -> bool:
-        """Whether the first bytes of the file differ from those read (a rewrite in place)."""
+        """Whether the first bytes of the file differ from those read (a rewrite in place);
+        read through the open descriptor (same file: the path is not opened again)."""
         try:
-            with open(self.path, "rb") as fh:
-                return fh.read(len(self._head)) != self._head
+            assert self._fh is not None
+            fd = self._fh.fileno()
+            return os.pread(fd, len(self._head), 0) != self._head
         except OSError:
             return False
 

@@ -77,7 +77,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _symptoms(text: str | None, kb: KnowledgeBase) -> frozenset[str] | None:
+def _symptoms(text: str | None) -> frozenset[str] | None:
     if text is None:
         return None
     wanted = frozenset(s.strip() for s in text.split(",") if s.strip())
@@ -179,7 +179,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     kb = load_kb()
     try:
-        exit_on = _symptoms(args.exit_on, kb)
+        exit_on = _symptoms(args.exit_on)
     except ValueError as error:
         from assistant.cli import UsageError
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypedDict
 
 from assistant.safe import plain
 from assistant.triage.model import Finding, Split
@@ -118,6 +118,17 @@ def _load_kb() -> Any:
             logger.warning("lossdoctor: cannot load the knowledge base (%s); no fixes shown", error)
             _KB = False
     return _KB
+
+
+class WatcherOptions(TypedDict, total=False):
+    """The keyword arguments of :class:`Watcher` that every framework callback passes on."""
+
+    stop_on: Symptoms
+    raise_on: Symptoms
+    symptoms: Symptoms
+    ignore: Symptoms
+    on_finding: Callable[[Finding], object] | None
+    metric: str | None
 
 
 class Watcher:

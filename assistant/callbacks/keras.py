@@ -20,8 +20,7 @@ It uses only the backend-neutral Keras 3 API; the tests run it on the torch back
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Unpack
 
 try:
     import keras
@@ -32,8 +31,7 @@ if int(keras.__version__.split(".")[0]) < 3:  # pragma: no cover - tf.keras 2
         f"assistant.callbacks.keras needs keras 3 (found {keras.__version__}): pip install -U keras"
     )
 
-from assistant.callbacks.core import ALL, LossDoctorAlarm, Symptoms, Watcher, as_float, logger
-from assistant.triage.model import Finding
+from assistant.callbacks.core import LossDoctorAlarm, Watcher, WatcherOptions, as_float, logger
 from assistant.triage.select import is_loss
 
 __all__ = ["LossDoctorAlarm", "LossDoctorCallback"]
@@ -51,26 +49,16 @@ class LossDoctorCallback(keras.callbacks.Callback):  # type: ignore[misc]
     """
 
     def __init__(
-        self,
-        *,
-        stop_on: Symptoms = None,
-        raise_on: Symptoms = None,
-        symptoms: Symptoms = ALL,
-        ignore: Symptoms = None,
-        on_finding: Callable[[Finding], object] | None = None,
-        metric: str | None = None,
-        running_mean: bool | None = None,
+        self, *, running_mean: bool | None = None, **options: Unpack[WatcherOptions]
     ) -> None:
         super().__init__()
-        self.watcher = Watcher(
-            stop_on=stop_on, raise_on=raise_on, symptoms=symptoms, ignore=ignore,
-            on_finding=on_finding, metric=metric, source="<keras>",
-        )  # fmt: skip
+        self.watcher = Watcher(source="<keras>", **options)
         self.running_mean = running_mean
         self.step = 0
         """Training batches seen, across epochs and ``fit`` calls."""
         self.epoch = 0
         """The current epoch, counted from 1 as Keras prints it."""
+        metric = options.get("metric")
         self._metric = metric.lower() if metric else None
         self._is_loss: dict[str, bool] = {}
         self._means: dict[str, tuple[int, float]] = {}  # name -> (batches, mean) this epoch

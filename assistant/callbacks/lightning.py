@@ -20,8 +20,8 @@ distributed training each process watches the loss it computes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Unpack
 
 try:
     from lightning.pytorch import Callback
@@ -33,8 +33,7 @@ except ImportError:  # the package of Lightning 1.x and of `pip install pytorch-
             "assistant.callbacks.lightning needs PyTorch Lightning: pip install lightning"
         ) from error
 
-from assistant.callbacks.core import ALL, LossDoctorAlarm, Symptoms, Watcher, as_float, logger
-from assistant.triage.model import Finding
+from assistant.callbacks.core import LossDoctorAlarm, Watcher, WatcherOptions, as_float, logger
 from assistant.triage.readers.base import split_of
 from assistant.triage.select import is_loss
 
@@ -49,21 +48,9 @@ class LossDoctorCallback(Callback):  # type: ignore[misc]
     findings and the monitor (``watcher.monitor.result()`` is the full diagnosis).
     """
 
-    def __init__(
-        self,
-        *,
-        stop_on: Symptoms = None,
-        raise_on: Symptoms = None,
-        symptoms: Symptoms = ALL,
-        ignore: Symptoms = None,
-        on_finding: Callable[[Finding], object] | None = None,
-        metric: str | None = None,
-    ) -> None:
+    def __init__(self, **options: Unpack[WatcherOptions]) -> None:
         super().__init__()
-        self.watcher = Watcher(
-            stop_on=stop_on, raise_on=raise_on, symptoms=symptoms, ignore=ignore,
-            on_finding=on_finding, metric=metric, source="<lightning>",
-        )  # fmt: skip
+        self.watcher = Watcher(source="<lightning>", **options)
 
     def on_train_batch_end(
         self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int

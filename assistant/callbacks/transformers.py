@@ -26,8 +26,7 @@ A small ``logging_steps`` (the default is 500) gives the detectors more to go on
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Unpack
 
 try:
     from transformers import TrainerCallback
@@ -36,8 +35,7 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess tes
         "assistant.callbacks.transformers needs transformers: pip install transformers"
     ) from error
 
-from assistant.callbacks.core import ALL, LossDoctorAlarm, Symptoms, Watcher, logger
-from assistant.triage.model import Finding
+from assistant.callbacks.core import LossDoctorAlarm, Watcher, WatcherOptions, logger
 
 __all__ = ["LossDoctorAlarm", "LossDoctorCallback"]
 
@@ -54,20 +52,8 @@ class LossDoctorCallback(TrainerCallback):  # type: ignore[misc]
     findings and the monitor (``watcher.monitor.result()`` is the full diagnosis).
     """
 
-    def __init__(
-        self,
-        *,
-        stop_on: Symptoms = None,
-        raise_on: Symptoms = None,
-        symptoms: Symptoms = ALL,
-        ignore: Symptoms = None,
-        on_finding: Callable[[Finding], object] | None = None,
-        metric: str | None = None,
-    ) -> None:
-        self.watcher = Watcher(
-            stop_on=stop_on, raise_on=raise_on, symptoms=symptoms, ignore=ignore,
-            on_finding=on_finding, metric=metric, source="<transformers>",
-        )  # fmt: skip
+    def __init__(self, **options: Unpack[WatcherOptions]) -> None:
+        self.watcher = Watcher(source="<transformers>", **options)
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         if getattr(args, "logging_nan_inf_filter", False):
