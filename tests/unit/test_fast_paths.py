@@ -156,6 +156,51 @@ def test_the_vectorised_print_reader_reads_awkward_logs_like_the_line_parser(
         assert fr.step_unit == sr.step_unit and fr.notes == sr.notes
 
 
+def _near_misses(seed: int, lines: int) -> bytes:
+    """Lines of a few lengths that mostly share one layout, some with one byte changed to
+    another digit, a dot, a sign, a letter, a separator or a non-ASCII byte (same length:
+    the fixed-layout check must tell them apart), some with a number one digit longer."""
+    rnd = random.Random(seed)
+    out = []
+    for i in range(lines):
+        line = (
+            f"Epoch {10 + i // 700} | iter {i % 700:03d}/700 | loss: {rnd.random():.4f} | "
+            f"acc: {rnd.random():.4f} | lr: {rnd.choice(['0.010000', '0.001000', '1.5e-05'])}"
+        )
+        r = rnd.random()
+        if r < 0.3:
+            at = rnd.randrange(len(line))
+            new = rnd.choice("0123456789.-+eE:|x #n") if rnd.random() < 0.9 else "\u00e9"
+            line = line[:at] + new + line[at + 1 :]
+        elif r < 0.35:
+            line = line.replace("loss: 0.", "loss: 10.", 1)
+        out.append(line)
+    return ("\n".join(out) + "\n").encode()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lines_that_nearly_fit_a_layout_are_read_like_the_line_parser(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.triage.readers import generic
+
+    taken = []
+    real = generic._fixed_slots
+
+    def counting(*args):  # type: ignore[no-untyped-def]
+        for t, roles, sl in real(*args):
+            taken.append(len(sl.rows))
+            yield t, roles, sl
+
+    monkeypatch.setattr(generic, "_fixed_slots", counting)
+    text = _near_misses(seed, 6000)
+    for sub_bytes in (1 << 22, 50_000):
+        fast, slow, fr, sr = _fast_and_slow(text, sub_bytes, monkeypatch)
+        _same(fast, slow)
+        assert fr.step_unit == sr.step_unit and fr.notes == sr.notes
+    assert sum(taken) > 2 * 6000 * 0.6  # most lines took the fixed-layout path, both times
+
+
 def test_a_pipe_table_is_read_in_order_by_the_vectorised_reader(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -36,13 +36,15 @@ _BAD_NAME = re.compile(rb"[\s=]")
 PAREN_WIDTH = 64
 
 
-def _windows(a: np.ndarray, pos: np.ndarray, width: int, fill: int) -> np.ndarray:
+def windows(a: np.ndarray, pos: np.ndarray, width: int, fill: int) -> np.ndarray:
     """``a[p:p+width]`` for every p of pos as rows of a new array; bytes past the end are fill."""
     n = len(a)
     if n < width:
         a = np.concatenate([a, np.full(width - n, fill, dtype=np.uint8)])
     top = max(n - width, 0)
-    out = sliding_window_view(a, width)[np.minimum(pos, top)]
+    # rows as one item each (a memcpy per row rather than a loop over bytes)
+    rows = np.ndarray(shape=(top + 1,), dtype=np.dtype((np.void, width)), buffer=a, strides=(1,))
+    out = rows[np.minimum(pos, top)].view(np.uint8).reshape(len(pos), width)
     late = np.flatnonzero(pos > top)
     if len(late):  # the few rows that run past the end
         tail = np.concatenate([a[top:n], np.full(width + 1, fill, dtype=np.uint8)])
@@ -137,7 +139,7 @@ def keep_bytes(lo: np.ndarray, hi: np.ndarray, n: np.ndarray) -> tuple[np.ndarra
     return lo & low_mask(n), hi & low_mask(n - 8)
 
 
-def _eight_digits(x: np.ndarray) -> np.ndarray:
+def eight_digits(x: np.ndarray) -> np.ndarray:
     """The value of eight digit values 0..9 in a word (the lowest byte most significant)."""
     x = ((x * np.uint64(10)) + (x >> _U8)) & np.uint64(0x00FF00FF00FF00FF)
     x = ((x * np.uint64(100)) + (x >> np.uint64(16))) & np.uint64(0x0000FFFF0000FFFF)
@@ -150,12 +152,12 @@ def digits_value(lo: np.ndarray, hi: np.ndarray, nd: np.ndarray) -> np.ndarray:
     nd = nd.astype(np.int64)
     if len(nd) and int(nd.max()) <= 8:  # the usual case: all digits in the first word
         s = ((8 - nd) * 8).astype(np.uint64)
-        return _eight_digits((lo - _ZEROS_CH) << s).astype(np.float64)
+        return eight_digits((lo - _ZEROS_CH) << s).astype(np.float64)
     # shift each word left so its digits end at its top byte (the low bytes: leading zeros)
     s_lo = (np.maximum(8 - nd, 0) * 8).astype(np.uint64)
     s_hi = ((16 - nd) * 8).astype(np.uint64)  # 64 or more when nd <= 8: no digits there
-    first = _eight_digits((lo - _ZEROS_CH) << s_lo).astype(np.float64)
-    rest = _eight_digits((hi - _ZEROS_CH) << s_hi).astype(np.float64)
+    first = eight_digits((lo - _ZEROS_CH) << s_lo).astype(np.float64)
+    rest = eight_digits((hi - _ZEROS_CH) << s_hi).astype(np.float64)
     return first * np.take(_P10, np.maximum(nd - 8, 0)) + rest  # below 1e15: exact
 
 
@@ -399,7 +401,7 @@ def scan(
     vstart[is_lr] = d[is_lr] + 7
     if paren.any():
         pi = np.flatnonzero(paren)
-        w = _windows(a, d[pi] + 2, PAREN_WIDTH, fill=10)
+        w = windows(a, d[pi] + 2, PAREN_WIDTH, fill=10)
         close = np.argmax(w == 41, axis=1)
         rows = np.arange(len(pi))
         nl = np.argmax(w == 10, axis=1)

@@ -9,7 +9,11 @@ iteration when the log has one, else the epoch, else the reading number.
 Large inputs take a vectorised path (:func:`scan_text`): the log's frequent line shapes become
 templates (their words literal, their numbers slots); numpy checks every line against them
 at once and converts the numbers of matching lines in bulk, and every other line goes through
-the line parser with the context the lines before it set. What each shape of line reads is
+the line parser with the context the lines before it set. Most lines of a machine-written log
+repeat the layout of another line of the same length (the same words, the same number widths
+and dot places), so lines are first grouped by length and checked against one line of their
+group byte by byte (:func:`_fixed_slots`); the rest are matched number by number
+(:func:`_match`). What each shape of line reads is
 learnt by running the line parser on one line of that shape, so both paths give the same
 readings; pieces of one file can be read in separate processes (:func:`scan_range`), the
 context a piece inherits filled in when the pieces are merged (:func:`merge_ranges`).
@@ -38,11 +42,13 @@ from .base import (
 from .caffe_scan import (
     Bytes,
     digits_value,
+    eight_digits,
     first_byte,
     first_of,
     low_mask,
     non_digit_bytes,
     tune_malloc,
+    windows,
     zero_bytes,
 )
 
@@ -133,10 +139,11 @@ class _State:
 _DIGIT_RE = re.compile(r"\d")
 
 
-def _line(line: str, st: _State) -> list[tuple[int, int, str]] | None:
-    """Parse one line into ``st``; returns the roles of its numbers (their character spans
-    and what they set: a metric name, ``@iter`` or ``@epoch``), None for a line the
-    generic parse does not look at (no digit, or a pipe-table line)."""
+def _line(line: str, st: _State) -> list[tuple[int, int, str, int]] | None:
+    """Parse one line into ``st``; returns the roles of its numbers (their character spans,
+    what they set: a metric name, ``@iter`` or ``@epoch``, and where the text the name was
+    read from starts), None for a line the generic parse does not look at (no digit, or a
+    pipe-table line)."""
     if not line or not _DIGIT_RE.search(line, 0, 4096):
         if line.strip().startswith("|") and line.count("|") >= 3:
             cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -162,27 +169,27 @@ def _line(line: str, st: _State) -> list[tuple[int, int, str]] | None:
                     st.add(k, to_float(c))
             return None
         st.table = None
-    roles: list[tuple[int, int, str]] = []
+    roles: list[tuple[int, int, str, int]] = []
     b = BRACKET_RE.match(line)
     start = 0
     if b:
         st.epoch, st.any_epoch = float(b.group(1)), True
-        roles.append((b.start(1), b.end(1), "@epoch"))
+        roles.append((b.start(1), b.end(1), "@epoch", b.start(1)))
         start = b.end()
     m = EPOCH_RE.search(line, start)
     if m:
         st.epoch, st.any_epoch = float(m.group(1)), True
-        roles.append((m.start(1), m.end(1), "@epoch"))
+        roles.append((m.start(1), m.end(1), "@epoch", m.start(1)))
     m = ITER_RE.search(line, start)
     if m:
         st.it, st.any_iter = float(m.group(1)), True
-        roles.append((m.start(1), m.end(1), "@iter"))
+        roles.append((m.start(1), m.end(1), "@iter", m.start(1)))
     for pm in PAIR_RE.finditer(line, start):
         name = norm_name(pm.group(1).strip(">-* "))
         if name in _CONTEXT or name in NOT_METRICS or not _metric_like(name):
             continue
         st.add(name, to_float(pm.group(2)))
-        roles.append((pm.start(2), pm.end(2), name))
+        roles.append((pm.start(2), pm.end(2), name, pm.start(1)))
     return roles
 
 
@@ -217,6 +224,8 @@ _HIGH = np.uint64(0x8080808080808080)
 _ADD_2E = np.uint64(0x5252525252525252)  # 0x80 - 0x2E per byte
 _ADD_3A = np.uint64(0x4646464646464646)  # 0x80 - 0x3A per byte
 _P10 = 10.0 ** np.arange(23)
+_ZEROS = np.uint64(0x3030303030303030)
+_ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
 def _skeleton(line: bytes) -> tuple[bytes, ...] | None:
@@ -225,17 +234,13 @@ def _skeleton(line: bytes) -> tuple[bytes, ...] | None:
     two dots or longer than 15 bytes, a pipe-table line, a very long line)."""
     if len(line) > 1500 or _PIPE_START_RE.match(line):
         return None
-    parts: list[bytes] = []
-    pos = 0
-    for m in _SLOT_RE.finditer(line):
-        if m.end() - m.start() > MAX_TOKEN or line.count(b".", m.start(), m.end()) > 1:
-            return None
-        parts.append(line[pos : m.start()])
-        pos = m.end()
-    parts.append(line[pos:])
+    parts = _SLOT_RE.split(line)  # the literal text: no groups in the pattern
     if not 2 <= len(parts) <= MAX_SLOTS + 1:
         return None
-    if any(p.startswith(b"#") for p in parts[1:]):
+    for num in _SLOT_RE.findall(line):
+        if len(num) > MAX_TOKEN or num.count(b".") > 1:
+            return None
+    if b"#" in line and any(p.startswith(b"#") for p in parts[1:]):
         return None  # "1.#INF": the digit before "#" counts for the number pattern
     return tuple(parts)
 
@@ -300,8 +305,10 @@ def _learn_roles(
     slot_at = {s: j for j, s in enumerate(starts)}
     metrics: list[tuple[str, int, float, int, float]] = []
     it = epoch = None
-    for c0, c1, role in got:
+    for c0, c1, role, k0 in got:
         b0, b1 = at(c0), at(c1)
+        if any(at(k0) <= x < b0 for x in starts):
+            return None  # a name with a number in it ("lr1 0.01"): it changes line to line
         if role.startswith("@"):
             j = slot_at.get(b0)
             if j is None or ends[j] != b1 or b"." in line[b0:b1]:
@@ -523,10 +530,40 @@ def _match(
     return out
 
 
+def _constant(x: np.ndarray) -> int | None:
+    """The value of an array that is one value broadcast (a fixed layout's size or dot
+    place, see :func:`_fixed_columns`), else None."""
+    return int(x[0]) if x.ndim == 1 and len(x) and x.strides[0] == 0 else None
+
+
+def _digits(lo: np.ndarray, hi: np.ndarray, nd: np.ndarray) -> np.ndarray:
+    """:func:`digits_value`, with shifts by one number where every token has nd digits."""
+    k = _constant(nd)
+    if k is None:
+        return digits_value(lo, hi, nd)
+    if k <= 8:
+        return eight_digits((lo - _ZEROS) << np.uint64((8 - k) * 8)).astype(np.float64)
+    first = eight_digits(lo - _ZEROS).astype(np.float64)
+    rest = eight_digits((hi - _ZEROS) << np.uint64((16 - k) * 8)).astype(np.float64)
+    return first * _P10[k - 8] + rest
+
+
 def _values(
     lo: np.ndarray, hi: np.ndarray, size: np.ndarray, dot: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray | int]:
     """(digits as an exact integer, decimal places) of tokens of digits with at most one dot."""
+    k, d = _constant(size), _constant(dot)
+    if k is not None and d is not None:  # one layout: masks and shifts by one number
+        if d >= k:
+            return _digits(lo, hi, size), 0
+        below = np.uint64((1 << (8 * d)) - 1) if d < 8 else _ALL
+        moved = lo >> np.uint64(8)
+        if k > 8:
+            moved |= hi << np.uint64(56)
+            hi_below = np.uint64((1 << (8 * (d - 8))) - 1) if d > 8 else np.uint64(0)
+            hi = (hi & hi_below) | ((hi >> np.uint64(8)) & ~hi_below)
+        lo = (lo & below) | (moved & ~below)
+        return _digits(lo, hi, np.broadcast_to(np.int64(k - 1), lo.shape)), k - d - 1
     has = dot < size
     if has.any():
         b_lo = low_mask(dot)
@@ -553,8 +590,9 @@ def _metric_values(
             v = v[sel]
     else:
         if sel is not None:
-            m, frac = m[sel], frac[sel]
-        e = digits_value(*_cols(sl, sel, eslot))
+            m = m[sel]
+            frac = frac[sel] if isinstance(frac, np.ndarray) else frac
+        e = _digits(*_cols(sl, sel, eslot))
         t = esign * e - frac
         fast = np.abs(t) <= 22
         ti = np.where(fast, t, 0).astype(np.int64)
@@ -571,6 +609,187 @@ def _metric_values(
     if sign < 0:
         v = -v
     return v
+
+
+FIXED_MIN_LINES = 16
+"""Lines of one length at least for the fixed-layout check (:func:`_fixed_slots`)."""
+FIXED_GUESSES = 4
+"""Layouts tried per line length at most."""
+
+
+def _layout_of(line: bytes) -> tuple[list[int], list[int], int]:
+    """(starts, ends, layout key) of the numbers of a line :func:`_skeleton` takes: the key
+    is the one :func:`_match` computes (two bits per number: no dot, a dot first, last or
+    inside)."""
+    starts: list[int] = []
+    ends: list[int] = []
+    key = 0
+    for j, m in enumerate(_SLOT_RE.finditer(line)):
+        a, b = m.start(), m.end()
+        starts.append(a)
+        ends.append(b)
+        d = line.find(b".", a, b)
+        if d >= 0:
+            key |= (1 if d == a else 2 if d == b - 1 else 3) << (2 * j)
+    return starts, ends, key
+
+
+def _fixed_slots(
+    bb: Bytes,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    free: np.ndarray,
+    templates: list[Template],
+    unknown: np.ndarray,
+) -> Iterator[tuple[Template, _Roles | None, _Slots]]:
+    """The lines among ``free`` that have exactly the layout of another line of the same
+    length: its template's literal bytes at the same places and digits where it has digits
+    (so the same skeleton, number sizes and dot places, hence the same roles). Lines are
+    grouped by length; for each group the first line not yet placed is the guess, and the
+    lines of the group are checked against it all at once (:func:`_fitting`). Yields
+    (template, roles, the slots of the lines that fit) with only the numbers the roles use
+    filled in. A guess that is no template's line marks the lines of its layout
+    ``unknown``: no template can take them (a shape to learn), so :func:`_match` need not
+    try. Lines that fit no guess are left to :func:`_match`. Much less work per line than
+    finding where each number ends one by one."""
+    by_lits = {t.lits: t for t in templates}
+    lens = ends[free] - starts[free]
+    ok = (lens >= 1) & (lens <= 1500)
+    if not ok.all():
+        free, lens = free[ok], lens[ok]
+    if len(free) < FIXED_MIN_LINES:
+        return
+    order = np.argsort(lens.astype(np.int16), kind="stable")
+    by_len = lens[order]
+    cuts = np.flatnonzero(by_len[1:] != by_len[:-1]) + 1
+    for a, b in zip(np.r_[0, cuts].tolist(), np.r_[cuts, len(order)].tolist(), strict=True):
+        if b - a < FIXED_MIN_LINES:
+            continue
+        length = int(by_len[a])
+        rows = free[order[a:b]]  # in line order (a stable sort of lines in order)
+        for _guess in range(FIXED_GUESSES):
+            if len(rows) < FIXED_MIN_LINES:
+                break
+            x0 = int(starts[rows[0]])
+            line = bytes(bb.a[x0 : x0 + length])
+            n_starts, n_ends, key = _layout_of(line)
+            sk = _skeleton(line)
+            t = by_lits.get(sk) if sk is not None else None
+            if t is None:  # a shape no template has: so have the lines of its layout
+                fit = _fitting(bb.a, starts[rows], line, n_starts, n_ends, [])[0]
+                unknown[rows[fit]] = True
+            else:
+                roles = t.roles[key] if key in t.roles else t.learn(line, n_starts, n_ends, key)
+                used: list[int] = []
+                if roles is not None:
+                    read = {r[1] for r in roles.metrics} | {r[3] for r in roles.metrics}
+                    read |= {j for j in (roles.it, roles.epoch) if j is not None}
+                    used = sorted(j for j in read if j >= 0)
+                fit, lo, hi = _fitting(bb.a, starts[rows], line, n_starts, n_ends, used)
+                n_fit = int(np.count_nonzero(fit))
+                if n_fit < len(rows):
+                    lo = [c[fit] for c in lo]
+                    hi = [c[fit] if c.strides[0] else _zeros(n_fit) for c in hi]
+                words = {j: (lo[k], hi[k]) for k, j in enumerate(used)}
+                got = rows[fit] if n_fit < len(rows) else rows
+                yield t, roles, _fixed_columns(got, line, n_starts, n_ends, words)
+            if fit.all():
+                break
+            rows = rows[~fit]
+
+
+def _fitting(
+    a: np.ndarray,
+    pos: np.ndarray,
+    line: bytes,
+    n_starts: list[int],
+    n_ends: list[int],
+    used: list[int],
+) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+    """Which of the lines at ``pos`` (all as long as ``line``) have ``line``'s bytes where it
+    has literal text and digits where it has digits: each line's bytes minus a lower bound
+    (the byte, or ``0`` for a digit) must not exceed a range (0, or 9 for a digit), in
+    unsigned bytes. Checked in blocks of lines that stay in the CPU cache, which also give
+    the 16 bytes at the numbers ``used`` (indices into n_starts) as two words each (the
+    second only for numbers longer than 8 bytes, zero otherwise)."""
+    length = len(line)
+    width = (length + 7) // 8 * 8 + 8  # a word past the line: 16 bytes after any number
+    low = np.zeros(width, dtype=np.uint8)
+    span = np.full(width, 255, dtype=np.uint8)  # past the line: anything
+    low[:length] = np.frombuffer(line, dtype=np.uint8)
+    span[:length] = 0
+    digit = (low >= 48) & (low <= 57) & (span == 0)
+    low[digit] = 48
+    span[digit] = 9
+    fit = np.ones(len(pos), dtype=bool)
+    block = max(1, _CHECK_BYTES // width)
+    words = width // 8
+    los: list[list[np.ndarray]] = [[] for _ in used]
+    his: list[list[np.ndarray]] = [[] for _ in used]
+    scratch = np.empty((min(block, len(pos)), width), dtype=np.uint8)
+    for i in range(0, len(pos), block):
+        grid = windows(a, pos[i : i + block], width, 0)
+        m = len(grid)
+        diff = np.subtract(grid, low, out=scratch[:m])
+        bad = np.greater(diff, span)
+        fit[np.flatnonzero(bad.view(np.uint64)) // words + i] = False
+        for k, j in enumerate(used):
+            x = n_starts[j]
+            los[k].append(_column(grid, x, width))
+            if n_ends[j] - x > 8:
+                his[k].append(_column(grid, x + 8, width))
+    lo = [np.concatenate(c) if len(c) > 1 else c[0] for c in los]
+    hi = [(np.concatenate(c) if len(c) > 1 else c[0]) if c else _zeros(len(pos)) for c in his]
+    return fit, lo, hi
+
+
+def _column(grid: np.ndarray, at: int, width: int) -> np.ndarray:
+    """The 8 bytes at column ``at`` of each row of a C-ordered uint8 grid, as words."""
+    return np.ndarray(
+        shape=(grid.shape[0],), dtype="<u8", buffer=grid, offset=at, strides=(width,)
+    ).copy()
+
+
+_CHECK_BYTES = 1 << 19
+"""Bytes of lines checked at once by :func:`_fitting` (a block that stays in the cache)."""
+
+
+def _fixed_columns(
+    rows: np.ndarray,
+    line: bytes,
+    n_starts: list[int],
+    n_ends: list[int],
+    words: dict[int, tuple[np.ndarray, np.ndarray]],
+) -> _Slots:
+    """The slots of lines of one layout, ``line``'s: the words of the numbers the roles
+    read (``words``: per number, the lo and hi words of each line), sizes and dot places
+    the same for all."""
+    n = len(rows)
+    sl = _Slots()
+    sl.rows = rows
+    sl.alive = np.ones(n, dtype=bool)
+    for j, (x, y) in enumerate(zip(n_starts, n_ends, strict=True)):
+        sl.starts.append(_NONE)  # only read to learn roles: known already
+        if j not in words:
+            sl.lo.append(_NONE)
+            sl.hi.append(_NONE)
+            sl.size.append(_NONE)
+            sl.dot.append(_NONE)
+            continue
+        d = line.find(b".", x, y)
+        sl.lo.append(words[j][0])
+        sl.hi.append(words[j][1])
+        sl.size.append(np.broadcast_to(np.int64(y - x), (n,)))
+        sl.dot.append(np.broadcast_to(np.int64(d - x if d >= 0 else 16), (n,)))
+    return sl
+
+
+def _zeros(n: int) -> np.ndarray:
+    return np.broadcast_to(np.uint64(0), (n,))
+
+
+_NONE = np.empty(0, dtype=np.int64)
+"""The columns of a number no role reads (never looked at)."""
 
 
 class ScanState:
@@ -630,6 +849,17 @@ _MAYBE_READ_RE = re.compile(rb"[0-9|\x80-\xff]")
 """A line without these bytes has no digit and no pipe: the line parser skips it."""
 
 
+def _maybe_read(a: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """For each line (bytes starts..ends of a): whether it has a byte of
+    :data:`_MAYBE_READ_RE`, for many lines at once."""
+    flag = np.zeros(len(a) + 1, dtype=np.uint8)  # one more: a line may end at the end
+    flag[:-1] = (a - np.uint8(48) < 10) | (a == 124) | (a >= 128)
+    idx = np.empty(2 * len(starts), dtype=np.int64)
+    idx[0::2] = starts
+    idx[1::2] = ends  # an empty line: its start is its end, a line break (0)
+    return np.maximum.reduceat(flag, idx)[0::2].astype(bool)
+
+
 def scan_text(body: bytes | bytearray, ss: ScanState) -> None:
     """Read one piece of text (whole lines) into ``ss``, continuing its context: lines that
     match a template in bulk, the others with the line parser (in order, each run of them
@@ -662,9 +892,27 @@ def scan_text(body: bytes | bytearray, ss: ScanState) -> None:
     groups: list[tuple[_Slots, np.ndarray | None, _Roles]] = []
     took: dict[int, int] = {}  # lines per template (by id)
 
+    def take(t: Template, sl: _Slots, sel: np.ndarray | None, roles: _Roles) -> None:
+        rows = sl.rows if sel is None else sl.rows[sel]
+        took[id(t)] = took.get(id(t), 0) + len(rows)
+        matched[rows] = True
+        if roles.it is not None:
+            set_it[rows] = True
+            it_at[rows] = _digits(*_cols(sl, sel, roles.it))
+        if roles.epoch is not None:
+            set_ep[rows] = True
+            ep_at[rows] = _digits(*_cols(sl, sel, roles.epoch))
+        groups.append((sl, sel, roles))
+
     def match(templates: list[Template]) -> None:
-        for t in templates:
+        unknown = np.zeros(n_lines, dtype=bool)
+        if n_lines >= FIXED_MIN_LINES:  # most lines: by their length's layout
             free = np.flatnonzero(~matched) if matched.any() else np.arange(n_lines)
+            for t, roles, sl in _fixed_slots(bb, starts, ends, free, templates, unknown):
+                if roles is not None:
+                    take(t, sl, None, roles)
+        for t in templates:  # the others (not of a shape no template has): number by number
+            free = np.flatnonzero(~(matched | unknown))
             if not len(free):
                 return
             sl = _match(bb, starts, ends, free, t)
@@ -693,22 +941,14 @@ def scan_text(body: bytes | bytearray, ss: ScanState) -> None:
                         ],
                         key,
                     )
-                if roles is None:
-                    continue
-                rows = sl.rows if sel is None else sl.rows[sel]
-                took[id(t)] = took.get(id(t), 0) + len(rows)
-                matched[rows] = True
-                if roles.it is not None:
-                    set_it[rows] = True
-                    it_at[rows] = digits_value(*_cols(sl, sel, roles.it))
-                if roles.epoch is not None:
-                    set_ep[rows] = True
-                    ep_at[rows] = digits_value(*_cols(sl, sel, roles.epoch))
-                groups.append((sl, sel, roles))
+                if roles is not None:
+                    take(t, sl, sel, roles)
 
     def others() -> np.ndarray:
         """The lines no template took that the line parser may read something from."""
         slow = np.flatnonzero(~matched)
+        if len(slow) > 10_000:  # many: all at once (a pass over the whole text)
+            return slow[_maybe_read(a, starts[slow], ends[slow])]
         keep = [
             r
             for r, x, y in zip(
@@ -736,7 +976,7 @@ def scan_text(body: bytes | bytearray, ss: ScanState) -> None:
     # the other lines: runs of them (no template line between), each read with the context
     # the lines before it set; lines without digits or pipes change nothing and are skipped
     ss.slow_lines += len(slow)
-    parts: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = {}
+    parts: dict[str, list[_Part]] = {}
     first_it, first_ep = ss.it, ss.epoch
     if len(slow):
         t_it = _ffill_index(set_it)
@@ -770,7 +1010,8 @@ def scan_text(body: bytes | bytearray, ss: ScanState) -> None:
         for name, (bv, bi, be, bk) in st.buf.items():
             parts.setdefault(name, []).append(
                 (
-                    np.frombuffer(bk, dtype=np.float64) * 64.0,
+                    np.frombuffer(bk, dtype=np.float64).astype(np.int64),
+                    0,
                     np.frombuffer(bv, dtype=np.float64),
                     np.frombuffer(bi, dtype=np.float64),
                     np.frombuffer(be, dtype=np.float64),
@@ -784,13 +1025,12 @@ def scan_text(body: bytes | bytearray, ss: ScanState) -> None:
         ss.epoch = _none(float(eps[-1]))
     for sl, sel, roles in groups:
         rows = sl.rows if sel is None else sl.rows[sel]
-        r_it, r_ep = its[rows], eps[rows]
         ss.any_iter |= roles.it is not None
         ss.any_epoch |= roles.epoch is not None
         for order, role in enumerate(roles.metrics):
             v = _metric_values(body, sl, sel, role)
-            parts.setdefault(role[0], []).append((rows * 64.0 + order, v, r_it, r_ep))
-    _merge_parts(parts, ss)
+            parts.setdefault(role[0], []).append((rows, order, v, None, None))
+    _merge_parts(parts, ss, its, eps)
 
 
 def _none(x: float) -> float | None:
@@ -809,26 +1049,57 @@ def _cols(sl: _Slots, sel: np.ndarray | None, j: int) -> tuple[np.ndarray, np.nd
     return sl.lo[j][sel], sl.hi[j][sel], sl.size[j][sel]
 
 
+_Part = tuple[np.ndarray, int, np.ndarray, np.ndarray | None, np.ndarray | None]
+"""Readings of one metric from one group of lines: (line of each reading, the metric's place
+in its line, values, iterations, epochs). The line parser's readings take the first line of
+their run of lines (no template line is inside a run), place 0; template lines leave their
+iterations and epochs None (those of their lines)."""
+
+
 def _merge_parts(
-    parts: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]], ss: ScanState
+    parts: dict[str, list[_Part]], ss: ScanState, its: np.ndarray, eps: np.ndarray
 ) -> None:
     """The readings of one piece, per metric in line order, into ss (metrics in order of
-    their first reading)."""
+    their first reading). Groups of lines never share a line, so the line order of the
+    parts of a metric is a stable sort by line, the same for all metrics read from the same
+    groups: it is found once, and the iterations and epochs merged once per set of parts
+    (metrics of the same lines keep sharing them)."""
     firsts = sorted(
-        (min(float(p[0][0]) for p in lst), n, name) for n, (name, lst) in enumerate(parts.items())
+        (min(int(p[0][0]) * 64 + p[1] for p in lst), n, name)
+        for n, (name, lst) in enumerate(parts.items())
     )
+    lines_of: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    orders: dict[tuple[int, ...], np.ndarray] = {}
+    merged: dict[tuple[int, ...], np.ndarray] = {}
     pool: list[np.ndarray] = []
+
+    def context(p: _Part) -> tuple[np.ndarray, np.ndarray]:
+        if p[3] is not None and p[4] is not None:
+            return p[3], p[4]
+        if id(p[0]) not in lines_of:  # template lines: the iteration and epoch of the line
+            lines_of[id(p[0])] = (its[p[0]], eps[p[0]])
+        return lines_of[id(p[0])]
+
+    def merge(arrays: list[np.ndarray], order: np.ndarray, sig: tuple[int, ...]) -> np.ndarray:
+        key = (*sig, *map(id, arrays))  # the arrays are alive meanwhile: ids are unique
+        if key not in merged:
+            merged[key] = _shared(np.concatenate(arrays)[order], pool)
+        return merged[key]
+
     for _k, _n, name in firsts:
         lst = parts[name]
         if len(lst) == 1:
-            _key, v, i, e = lst[0]
+            v = lst[0][2]
+            i, e = context(lst[0])
         else:
-            key = np.concatenate([p[0] for p in lst])
-            order = np.argsort(key, kind="stable")
-            v = np.concatenate([p[1] for p in lst])[order]
-            # metrics of the same lines keep sharing their iterations and epochs
-            i = _shared(np.concatenate([p[2] for p in lst])[order], pool)
-            e = _shared(np.concatenate([p[3] for p in lst])[order], pool)
+            sig = tuple(id(p[0]) for p in lst)
+            if sig not in orders:
+                orders[sig] = np.argsort(np.concatenate([p[0] for p in lst]), kind="stable")
+            order = orders[sig]
+            v = np.concatenate([p[2] for p in lst])[order]
+            ctx = [context(p) for p in lst]
+            i = merge([c[0] for c in ctx], order, sig)
+            e = merge([c[1] for c in ctx], order, sig)
         ss.cols.setdefault(name, []).append((v, i, e))
 
 
