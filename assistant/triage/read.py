@@ -2,20 +2,27 @@
 build tidy float64 :class:`~assistant.triage.model.Series`.
 
 Large plain Caffe and print / logging logs are split across the machine's cores (byte
-ranges cut at line breaks, each parsed by a worker process, merged in order). Memory stays
-bounded: readings are collected as they stream in, and a series longer than
-:data:`MAX_KEPT_POINTS` is reduced on the fly to the lowest and highest reading of each
-block (:class:`_Reduced`). Unusable input raises
+ranges cut at line breaks, each parsed by a worker process, merged in order; the readings
+come back through shared memory, :class:`_Workers`). Memory stays bounded: readings are
+collected as they stream in, and a series longer than :data:`MAX_KEPT_POINTS` is reduced
+on the fly to the lowest and highest reading of each block (:class:`_Reduced`). Unusable
+input raises
 :class:`~assistant.triage.model.TriageInputError`, never anything else.
 """
 
 from __future__ import annotations
 
+import io
 import math
+import mmap
 import os
+import pickle
+import socket
+import struct
+import weakref
 from array import array
 from collections.abc import Callable, Iterable, Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -43,6 +50,7 @@ class _Acc:
     bounded however long the log."""
 
     __slots__ = (
+        "memo",
         "parts",
         "raw_n",
         "n",
@@ -58,9 +66,10 @@ class _Acc:
         "reduced",
     )
 
-    def __init__(self) -> None:
-        # raw readings (steps, cumulative steps, values, epochs or None) while not reduced
-        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]] = []
+    def __init__(self, memo: _StepsMemo) -> None:
+        self.memo = memo
+        # raw readings ((cumulative) steps, values, epochs or None) while not reduced
+        self.parts: list[tuple[_Cumulative, np.ndarray, np.ndarray | None]] = []
         self.raw_n = 0
         self.n = 0
         self.dropped = 0
@@ -68,7 +77,7 @@ class _Acc:
         self.s_buf = array("d")
         self.v_buf = array("d")
         self.e_buf = array("d")
-        self.prev = math.nan  # the last step so far
+        self.prev = -math.inf  # the last step so far
         self.offset = 0.0  # added to the steps of the current segment (between restarts)
         self.seg_max = -math.inf  # the largest raw step of the current segment
         self.resets = 0
@@ -87,12 +96,10 @@ class _Acc:
 
     def add_batch(self, b: Batch) -> None:
         self.flush()
-        ep = None if b.epochs is None else np.asarray(b.epochs, dtype=np.float64)
+        ep = None if b.epochs is None else _float64(b.epochs)
         if ep is not None:
             self.has_epoch = True
-        self._take(
-            np.asarray(b.steps, dtype=np.float64), np.asarray(b.values, dtype=np.float64), ep
-        )
+        self._take(_float64(b.steps), _float64(b.values), ep)
 
     def flush(self) -> None:
         if self.s_buf:
@@ -103,50 +110,142 @@ class _Acc:
             self._take(s, v, e)
 
     def _take(self, s: np.ndarray, v: np.ndarray, e: np.ndarray | None) -> None:
-        bad = np.isnan(s)
-        if bad.any():  # readings before the first step mark
-            self.dropped += int(bad.sum())
-            keep = ~bad
-            s, v = s[keep], v[keep]
+        cut = self.memo.cut(s, self.prev, self.offset, self.seg_max)
+        if cut.drop is not None:  # readings before the first step mark
+            keep, s = cut.drop
+            self.dropped += len(v) - len(s)
+            v = v[keep]
             e = e[keep] if e is not None else None
-        if not len(s):
+        if not len(v):
             return
-        c = self._cumulative(s)
-        self.n += len(s)
+        self.prev, self.offset, self.seg_max = cut.after
+        self.resets += cut.resets
+        self.n += len(v)
         if self.reduced is not None:
-            self.reduced.add(s, c, v, e)
+            self.reduced.add(_Cumulative(s, cut.starts, cut.offsets), v, e)
             return
-        self.parts.append((s, c, v, e))
-        self.raw_n += len(s)
+        # copies: the arrays may be views of a worker's whole piece (see _Workers), which
+        # stays in memory while any view of it lives
+        self.parts.append(
+            (
+                _Cumulative(s.copy(), cut.starts, cut.offsets),
+                v.copy(),
+                e.copy() if e is not None else None,
+            )
+        )
+        self.raw_n += len(v)
         if self.raw_n > MAX_KEPT_POINTS:  # long: reduce from here on
             self.reduced = _Reduced(self.raw_n)
             parts, self.parts = self.parts, []
-            for p in parts:
-                self.reduced.add(*p)
+            for part in parts:
+                self.reduced.add(*part)
 
-    def _cumulative(self, s: np.ndarray) -> np.ndarray:
-        """The steps with each segment after a restart shifted by the largest step before
-        it, as :func:`_cumulative_steps` does on the whole series (the same sums in the same
-        order: adding a constant keeps the largest step the largest)."""
-        r = np.flatnonzero(s[1:] < s[:-1]) + 1
-        restart_first = bool(s[0] < self.prev)  # a restart between the parts
-        self.prev = float(s[-1])
-        if not len(r) and not restart_first:
-            self.seg_max = max(self.seg_max, float(s.max()))
-            return s + self.offset
-        self.resets += len(r) + restart_first
-        starts = np.concatenate(([0], r))
-        highs = np.maximum.reduceat(s, starts)  # the largest raw step of each segment here
-        if restart_first:  # every segment here starts with a restart
-            closed = np.concatenate(([self.seg_max], highs[:-1]))
-            offsets = np.cumsum(np.concatenate(([self.offset], closed)))[1:]
-        else:  # the first segment goes on with the open one
-            closed = np.concatenate(([max(self.seg_max, float(highs[0]))], highs[1:-1]))
-            offsets = np.cumsum(np.concatenate(([self.offset], closed)))
-        lengths = np.diff(np.concatenate((starts, [len(s)])))
-        self.offset = float(offsets[-1])
-        self.seg_max = float(highs[-1])
-        return s + np.repeat(offsets, lengths)
+
+def _float64(x: np.ndarray) -> np.ndarray:
+    """``x`` as float64: itself when it is (``np.asarray`` makes a new view of an unpickled
+    array, whose dtype is an equal but other object: the steps shared by several series
+    would no longer be one array for :class:`_StepsMemo`)."""
+    if isinstance(x, np.ndarray) and x.dtype == np.float64:
+        return x
+    return np.asarray(x, dtype=np.float64)
+
+
+class _Cumulative:
+    """Steps ``s`` and how to make them cumulative (see :func:`_cumulative_steps`): the
+    steps from ``starts[j]`` on (a restart) have ``offsets[j]`` added. Computed only where
+    asked for: a long series keeps two readings a block, and only those need them."""
+
+    __slots__ = ("s", "starts", "offsets")
+
+    def __init__(self, s: np.ndarray, starts: np.ndarray, offsets: np.ndarray) -> None:
+        self.s = s
+        self.starts = starts
+        self.offsets = offsets
+
+    def at(self, places: np.ndarray, steps: np.ndarray) -> np.ndarray:
+        """The cumulative steps at ``places``, whose steps are ``steps``: the same sums as
+        adding the offsets to all the steps, at a fraction of the work."""
+        if len(self.starts) == 1:
+            return steps + self.offsets[0]
+        return steps + self.offsets[np.searchsorted(self.starts, places, side="right") - 1]
+
+    def span(self, a: int, b: int) -> np.ndarray:
+        """The cumulative steps of places a to b."""
+        return self.at(np.arange(a, b), self.s[a:b])
+
+
+class _Cut:
+    """What one array of steps gives a series in a given state: the readings to keep and
+    their steps (None: all are), where the segments between restarts start and their offsets
+    (see :class:`_Cumulative`), the state after them (the last step, the offset and the
+    largest raw step of the open segment) and the restarts among them. It holds no
+    reference to the array (see :class:`_StepsMemo`)."""
+
+    __slots__ = ("drop", "starts", "offsets", "after", "resets")
+
+    def __init__(
+        self,
+        drop: tuple[np.ndarray, np.ndarray] | None,
+        starts: np.ndarray,
+        offsets: np.ndarray,
+        after: tuple[float, float, float],
+        resets: int,
+    ) -> None:
+        self.drop = drop
+        self.starts = starts
+        self.offsets = offsets
+        self.after = after
+        self.resets = resets
+
+
+def _cut(s: np.ndarray, prev: float, offset: float, seg_max: float) -> _Cut:
+    """Readings with no step dropped, restarts found and the offsets made, the same sums
+    in the same order as :func:`_cumulative_steps` on the whole series (adding a constant
+    keeps the largest step the largest)."""
+    drop = None
+    bad = np.isnan(s)
+    if bad.any():
+        keep = ~bad
+        s = s[keep]
+        drop = (keep, s)
+    if not len(s):
+        return _Cut(drop, _ONE_SEGMENT, np.array([offset]), (prev, offset, seg_max), 0)
+    r = np.flatnonzero(s[1:] < s[:-1]) + 1
+    restart_first = bool(s[0] < prev)  # a restart between the parts
+    if not len(r) and not restart_first:
+        after = (float(s[-1]), offset, max(seg_max, float(s.max())))
+        return _Cut(drop, _ONE_SEGMENT, np.array([offset]), after, 0)
+    starts = np.concatenate(([0], r))
+    highs = np.maximum.reduceat(s, starts)  # the largest raw step of each segment here
+    if restart_first:  # every segment here starts with a restart
+        closed = np.concatenate(([seg_max], highs[:-1]))
+        offsets = np.cumsum(np.concatenate(([offset], closed)))[1:]
+    else:  # the first segment goes on with the open one
+        closed = np.concatenate(([max(seg_max, float(highs[0]))], highs[1:-1]))
+        offsets = np.cumsum(np.concatenate(([offset], closed)))
+    after = (float(s[-1]), float(offsets[-1]), float(highs[-1]))
+    return _Cut(drop, starts, offsets, after, len(r) + restart_first)
+
+
+_ONE_SEGMENT = np.zeros(1, dtype=np.int64)
+"""The starts of the segments of steps with no restart among them."""
+
+
+class _StepsMemo:
+    """:func:`_cut` done once per array of steps and state: the metrics of one line share
+    one array of steps, and the series of those metrics have seen the same steps before
+    it. An entry lives as long as its array (ids are unique among live objects)."""
+
+    def __init__(self) -> None:
+        self.done: dict[tuple[int, bytes], _Cut] = {}
+
+    def cut(self, s: np.ndarray, prev: float, offset: float, seg_max: float) -> _Cut:
+        key = (id(s), struct.pack("=3d", prev, offset, seg_max))
+        got = self.done.get(key)
+        if got is None:
+            got = self.done[key] = _cut(s, prev, offset, seg_max)
+            weakref.finalize(s, self.done.pop, key, None).atexit = False
+        return got
 
 
 HALF = 125_000
@@ -167,7 +266,21 @@ def _block_ends(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return low, high
 
 
-_COLS = ("i", "s", "c", "v", "e")
+class _Ends:
+    """The lowest (or the highest) reading of each whole block so far: its place, and its
+    step, cumulative step, value and epoch as the rows of ``cols``."""
+
+    __slots__ = ("at", "cols")
+
+    def __init__(self) -> None:
+        self.at = np.empty(HALF, dtype=np.int64)
+        self.cols = np.empty((4, HALF), dtype=np.float64)
+
+    def keep(self, pick: np.ndarray) -> None:
+        """Keep the blocks at ``pick`` (as the first ``len(pick)``)."""
+        n = len(pick)
+        self.at[:n] = self.at[pick]
+        self.cols[:, :n] = self.cols[:, pick]
 
 
 class _Reduced:
@@ -185,81 +298,91 @@ class _Reduced:
         while n // self.size >= HALF:
             self.size *= 2
         self.start = 0  # the place of the first reading not in a whole block
+        # the readings after the last whole block (steps, cumulative steps, values, epochs)
         self.tail: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         self.tail_n = 0
         self.count = 0  # whole blocks
-        # per whole block, the lowest and the highest reading: place, step, cumulative
-        # step, value, epoch (in chunks)
-        self.low: dict[str, list[np.ndarray]] = {k: [] for k in _COLS}
-        self.high: dict[str, list[np.ndarray]] = {k: [] for k in _COLS}
+        self.low = _Ends()
+        self.high = _Ends()
 
-    def add(self, s: np.ndarray, c: np.ndarray, v: np.ndarray, e: np.ndarray | None) -> None:
-        cols = (s, c, v, e if e is not None else np.full(len(v), np.nan))
+    def add(self, cum: _Cumulative, v: np.ndarray, e: np.ndarray | None) -> None:
+        s = cum.s
+        if e is None:
+            e = np.full(len(v), np.nan)
         m, pos = len(v), 0
         if self.tail_n:  # first the block the readings before began
             need = self.size - self.tail_n
-            if m < need:
-                self.tail.append(cols)
+            if m < need:  # copies, as in _Acc._take
+                self.tail.append((s.copy(), cum.span(0, m), v.copy(), e.copy()))
                 self.tail_n += m
                 return
-            self.tail.append(tuple(x[:need] for x in cols))  # type: ignore[arg-type]
-            block = tuple(np.concatenate(x) for x in zip(*self.tail, strict=True))
+            self.tail.append((s[:need], cum.span(0, need), v[:need], e[:need]))
+            bs, bc, bv, be = (np.concatenate(x) for x in zip(*self.tail, strict=True))
             self.tail, self.tail_n = [], 0
-            self._blocks(block, 1)  # type: ignore[arg-type]
+            self._blocks(bs, lambda at, _steps: bc[at], bv, be, 0, 1)
             pos = need
         while m - pos >= self.size:
             k = min((m - pos) // self.size, HALF - self.count)
             end = pos + k * self.size
-            self._blocks(tuple(x[pos:end] for x in cols), k)  # type: ignore[arg-type]
+            self._blocks(s, cum.at, v, e, pos, k)  # may double the size
             pos = end
         if pos < m:
-            self.tail = [tuple(x[pos:] for x in cols)]  # type: ignore[list-item]
+            self.tail = [(s[pos:].copy(), cum.span(pos, m), v[pos:].copy(), e[pos:].copy())]
             self.tail_n = m - pos
 
-    def _blocks(self, cols: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], k: int) -> None:
-        """Add k whole blocks (the readings in cols); join pairs when there are HALF."""
-        ts, tc, tv, te = cols
-        low, high = _block_ends(tv.reshape(k, self.size))
-        base = np.arange(k, dtype=np.int64) * self.size
-        for dest, at in ((self.low, base + low), (self.high, base + high)):
-            dest["i"].append(at + self.start)
-            dest["s"].append(ts[at])
-            dest["c"].append(tc[at])
-            dest["v"].append(tv[at])
-            dest["e"].append(te[at])
+    def _blocks(
+        self,
+        s: np.ndarray,
+        cumulative: Callable[[np.ndarray, np.ndarray], np.ndarray],
+        v: np.ndarray,
+        e: np.ndarray,
+        pos: int,
+        k: int,
+    ) -> None:
+        """Add k whole blocks (the readings from place ``pos`` on; ``cumulative(places,
+        steps)``: the cumulative steps there); join pairs when there are HALF."""
+        end = pos + k * self.size
+        low, high = _block_ends(v[pos:end].reshape(k, self.size))
+        base = np.arange(pos, end, self.size, dtype=np.int64)
+        n = self.count
+        for ends, at in ((self.low, base + low), (self.high, base + high)):
+            ends.at[n : n + k] = at + (self.start - pos)
+            steps = s.take(at, out=ends.cols[0, n : n + k])
+            ends.cols[1, n : n + k] = cumulative(at, steps)
+            v.take(at, out=ends.cols[2, n : n + k])
+            e.take(at, out=ends.cols[3, n : n + k])
         self.start += k * self.size
         self.count += k
         if self.count == HALF:
             self._double()
 
     def _double(self) -> None:
-        low = {k: np.concatenate(v) for k, v in self.low.items()}
-        high = {k: np.concatenate(v) for k, v in self.high.items()}
-        key = np.where(np.isnan(low["v"]), np.inf, low["v"])  # nan: never the lowest
-        take_a = key[0::2] <= key[1::2]  # a tie: the earlier
-        ha, hb = high["v"][0::2], high["v"][1::2]
+        pairs = np.arange(0, HALF, 2)
+        lows = self.low.cols[2]
+        key = np.where(np.isnan(lows), np.inf, lows)  # nan: never the lowest
+        self.low.keep(pairs + (key[1::2] < key[0::2]))  # a tie: the earlier
+        ha, hb = self.high.cols[2, 0::2], self.high.cols[2, 1::2]
         nan_a, nan_b = np.isnan(ha), np.isnan(hb)
-        take_ha = nan_a | (~nan_b & (ha >= hb))  # the earlier nan, else the higher
-        self.low = {k: [np.where(take_a, x[0::2], x[1::2])] for k, x in low.items()}
-        self.high = {k: [np.where(take_ha, x[0::2], x[1::2])] for k, x in high.items()}
+        take_a = nan_a | (~nan_b & (ha >= hb))  # the earlier nan, else the higher
+        self.high.keep(pairs + ~take_a)
         self.count //= 2
         self.size *= 2
 
     def result(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(steps, cumulative steps, values, epochs) of the kept readings, in order."""
-        low = {k: np.concatenate(v) if v else np.empty(0) for k, v in self.low.items()}
-        high = {k: np.concatenate(v) if v else np.empty(0) for k, v in self.high.items()}
-        first = low["i"] <= high["i"]
-        both = np.ones((len(first), 2), dtype=bool)
-        both[:, 1] = low["i"] != high["i"]
+        n = self.count
+        low_at, high_at = self.low.at[:n], self.high.at[:n]
+        first = low_at <= high_at
+        both = np.ones((n, 2), dtype=bool)
+        both[:, 1] = low_at != high_at
         keep = both.ravel()
         out = []
-        for k in ("s", "c", "v", "e"):
-            pair = np.empty((len(first), 2), dtype=np.float64)
-            pair[:, 0] = np.where(first, low[k], high[k])
-            pair[:, 1] = np.where(first, high[k], low[k])
-            tails = [t[("s", "c", "v", "e").index(k)] for t in self.tail]
-            out.append(np.concatenate([pair.ravel()[keep], *tails]))
+        for row in range(4):
+            low, high = self.low.cols[row, :n], self.high.cols[row, :n]
+            pair = np.empty((n, 2), dtype=np.float64)
+            pair[:, 0] = np.where(first, low, high)
+            pair[:, 1] = np.where(first, high, low)
+            out.append(np.concatenate([pair.ravel()[keep], *(t[row] for t in self.tail)]))
         return out[0], out[1], out[2], out[3]
 
 
@@ -267,11 +390,12 @@ def collect(items: Iterable[Reading | Batch], reader: Reader) -> tuple[list[Seri
     """Series from a stream of readings and batches (order of first appearance kept); a
     series longer than :data:`MAX_KEPT_POINTS` readings is reduced as it streams in."""
     accs: dict[tuple[str, str], _Acc] = {}
+    memo = _StepsMemo()
     for item in items:
         key = (item.name, item.split)
         acc = accs.get(key)
         if acc is None:
-            acc = accs[key] = _Acc()
+            acc = accs[key] = _Acc(memo)
         if isinstance(item, Batch):
             acc.add_batch(item)
         else:
@@ -292,10 +416,10 @@ def collect(items: Iterable[Reading | Batch], reader: Reader) -> tuple[list[Seri
             if restarted:
                 s = c
         else:
-            s = np.concatenate([p[0] for p in acc.parts])
-            v = np.concatenate([p[2] for p in acc.parts])
+            s = np.concatenate([p[0].s for p in acc.parts])
+            v = np.concatenate([p[1] for p in acc.parts])
             e = np.concatenate(
-                [p[3] if p[3] is not None else np.full(len(p[2]), np.nan) for p in acc.parts]
+                [p[2] if p[2] is not None else np.full(len(p[1]), np.nan) for p in acc.parts]
             )
             s, restarted = _cumulative_steps(s)
         if restarted:
@@ -442,17 +566,253 @@ def _generic_range(args: tuple[str, int, int, list[Template]]) -> ScanState | No
         if ss.pipes:
             return None
     ss.templates = []
+    ss.cols = _joined_parts(ss.cols)
     return ss
 
 
-def _worker_init() -> None:
+def _joined_parts(
+    cols: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]],
+) -> dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+    """One part per metric (a range is scanned in sub-pieces, each adding a part), joined
+    on the way to the main process (:class:`_Join`): it then handles one batch per metric
+    and range. Parts that are the same arrays for several metrics (their iterations and
+    epochs) make one join, so the joined arrays stay shared."""
+    joins: dict[tuple[int, ...], _Join] = {}
+
+    def join(arrays: list[np.ndarray]) -> np.ndarray:
+        if len(arrays) == 1:
+            return arrays[0]
+        key = tuple(map(id, arrays))  # the parts are alive meanwhile: ids are unique
+        if key not in joins:
+            joins[key] = _Join(arrays)
+        return joins[key]  # type: ignore[return-value]  # an array once shipped
+
+    return {
+        name: [
+            (join([p[0] for p in parts]), join([p[1] for p in parts]), join([p[2] for p in parts]))
+        ]
+        for name, parts in cols.items()
+    }
+
+
+_SHM: tuple[socket.socket, socket.socket] | None = None
+"""In a worker process: the sockets its results' shared memory goes out by and spare shared
+memory comes back by (see :class:`_Workers`)."""
+
+
+def _worker_init(shm: tuple[socket.socket, socket.socket] | None) -> None:
+    global _SHM
+    _SHM = shm
     tune_malloc()
 
 
-def _pool(procs: int):  # type: ignore[no-untyped-def]
-    import multiprocessing as mp
+class _Join:
+    """Arrays that a worker's result holds as one: written one after the other into the
+    shared memory, they arrive as one array at no cost (through the pipe: joined)."""
 
-    return mp.get_context("fork").Pool(procs, initializer=_worker_init)
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: list[np.ndarray]) -> None:
+        self.parts = parts
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (np.concatenate, (self.parts,))
+
+
+class _Packer(pickle.Pickler):
+    """Pickles a worker's result with its 1-d arrays (and :class:`_Join` ones) written into
+    a memfd instead (``fd``, taken from ``spares`` when the first array comes), each once
+    however often it is referred to."""
+
+    def __init__(self, file: io.BytesIO, spares: socket.socket) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.spares = spares
+        self.fd: int | None = None
+        self.size = 0
+        self.placed: dict[int, tuple[int, int, str]] = {}
+        self.alive: list[object] = []  # the objects placed: their ids stay theirs
+
+    def persistent_id(self, obj: object) -> tuple[int, int, str] | None:
+        if isinstance(obj, _Join):
+            parts = obj.parts
+        elif type(obj) is np.ndarray and obj.ndim == 1 and obj.flags.c_contiguous:
+            parts = [obj]
+        else:
+            return None
+        dtype = parts[0].dtype if parts else None
+        if dtype is None or dtype.hasobject or any(p.dtype != dtype for p in parts):
+            return None
+        if not any(len(p) for p in parts):
+            return None
+        token = self.placed.get(id(obj))
+        if token is None:
+            if self.fd is None:
+                self.fd = _spare_memfd(self.spares)
+            at = -(-self.size // 64) * 64  # each array aligned for the vector units
+            end = at
+            for part in parts:
+                raw = np.ascontiguousarray(part).data.cast("B")
+                done = 0
+                while done < len(raw):
+                    done += os.pwrite(self.fd, raw[done:], end + done)
+                end += len(raw)
+            token = self.placed[id(obj)] = (at, (end - at) // dtype.itemsize, dtype.str)
+            self.alive.append(obj)
+            self.size = end
+        return token
+
+
+class _Unpacker(pickle.Unpickler):
+    """Unpickles a :class:`_Packer` pickle, its arrays views of the mapped memfd (one view
+    per array, shared as the arrays were)."""
+
+    def __init__(self, file: io.BytesIO, mem: np.ndarray) -> None:
+        super().__init__(file)
+        self.mem = mem
+        self.views: dict[int, np.ndarray] = {}
+
+    def persistent_load(self, pid: Any) -> np.ndarray:
+        at, count, dtype = pid
+        view = self.views.get(at)
+        if view is None:
+            kind = np.dtype(dtype)
+            view = self.views[at] = self.mem[at : at + count * kind.itemsize].view(kind)
+        return view
+
+
+class _Shipped:
+    """A worker's result, its arrays waiting in the shared memory the worker sent for job
+    ``job`` (``size`` bytes)."""
+
+    __slots__ = ("job", "meta", "size")
+
+    def __init__(self, job: int, meta: bytes, size: int) -> None:
+        self.job = job
+        self.meta = meta
+        self.size = size
+
+
+def _run(task: tuple[Callable[[Any], object], int, Any]) -> object:
+    """Run one job in a worker; a result holding arrays goes back as :class:`_Shipped`, its
+    arrays written into shared memory whose descriptor goes over the results socket."""
+    fn, job, args = task
+    result = fn(args)
+    if _SHM is None or result is None:
+        return result
+    results, spares = _SHM
+    meta = io.BytesIO()
+    packer = _Packer(meta, spares)
+    try:
+        packer.dump(result)
+        if packer.fd is None:  # no arrays
+            return result
+        socket.send_fds(results, [job.to_bytes(8, "little")], [packer.fd])
+    finally:
+        if packer.fd is not None:
+            os.close(packer.fd)
+    return _Shipped(job, meta.getvalue(), packer.size)
+
+
+def _spare_memfd(spares: socket.socket) -> int:
+    """Shared memory the main process is done with (its pages are reused: no fresh pages to
+    clear, and none to free in the main process), else a new memfd."""
+    try:
+        _msg, fds, _flags, _addr = socket.recv_fds(spares, 1, 1)  # non-blocking
+    except BlockingIOError:
+        fds = []
+    return fds[0] if fds else os.memfd_create("lossdoctor-result", os.MFD_CLOEXEC)
+
+
+def _shm_sockets() -> list[tuple[socket.socket, socket.socket]]:
+    """The (results, spares) socket pairs of :class:`_Workers` ([0]: the main process's end,
+    [1]: the workers'), or none where memfds or Unix sockets cannot be had."""
+    if not hasattr(os, "memfd_create") or not hasattr(socket, "send_fds"):
+        return []
+    try:
+        os.close(os.memfd_create("lossdoctor-result", os.MFD_CLOEXEC))  # not forbidden
+        pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in "rs"]
+    except OSError:
+        return []
+    for sock in pairs[1]:  # spares: taken and given back without waiting
+        sock.setblocking(False)
+    return pairs
+
+
+class _Workers:
+    """A pool of forked worker processes whose results come back through shared memory.
+
+    A piece's readings are tens of MB of float64 arrays: pickled through the pool's pipe,
+    the main process would copy them twice (and the pool's worker-handler thread spins while
+    the pipe holds data), competing with the workers for the cores. Instead each result's
+    arrays go into an anonymous shared file (memfd, :class:`_Packer`) whose descriptor is
+    passed over a Unix socket; the main process maps it, and the arrays it unpickles are
+    views of that memory (:class:`_Unpacker`). When the last of them goes, the memfd goes
+    back to the workers for a later result: its pages are written again, not freed and
+    cleared, and stay mapped in the main process, which faults none of them in again.
+    Nothing is left behind whatever way the processes end. Where memfds are not available,
+    results are pickled through the pipe."""
+
+    def __init__(self, procs: int) -> None:
+        import multiprocessing as mp
+
+        self.socks = _shm_sockets()
+        shm = (self.socks[0][1], self.socks[1][1]) if self.socks else None
+        self.pool = mp.get_context("fork").Pool(procs, initializer=_worker_init, initargs=(shm,))
+        self.waiting: dict[int, int] = {}  # descriptors received ahead of their result
+        # the memfds in use, mapped once: a result in one that was mapped before faults in
+        # no pages (the worker wrote into the same pages)
+        self.maps: dict[tuple[int, int], mmap.mmap] = {}
+        self.keep_maps = 2 * procs + 2  # more are mapped for their result only
+
+    def __enter__(self) -> _Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.terminate()
+        self.pool.join()
+        for fd in self.waiting.values():
+            os.close(fd)
+        self.maps.clear()  # each unmapped when no array uses it any more
+        for pair in self.socks:  # descriptors still in them are closed with them
+            for sock in pair:
+                sock.close()
+
+    def imap(self, fn: Callable[[Any], object], jobs: Iterable[Any]) -> Iterator[Any]:
+        """``fn(job)`` for each job, in order (``fn`` at module level)."""
+        tasks = ((fn, n, job) for n, job in enumerate(jobs))
+        for result in self.pool.imap(_run, tasks):
+            yield self._receive(result) if isinstance(result, _Shipped) else result
+
+    def _receive(self, shipped: _Shipped) -> object:
+        # the worker sent the descriptor before returning: it is in the socket by now
+        while shipped.job not in self.waiting:
+            msg, fds, _flags, _addr = socket.recv_fds(self.socks[0][0], 8, 1)
+            self.waiting[int.from_bytes(msg, "little")] = fds[0]
+        fd = self.waiting.pop(shipped.job)
+        try:
+            st = os.fstat(fd)
+            memfd = (st.st_dev, st.st_ino)  # the mapping keeps it alive: no other has it
+            mem = self.maps.get(memfd)
+            if mem is None or len(mem) < shipped.size:
+                mem = mmap.mmap(fd, st.st_size, flags=mmap.MAP_SHARED)
+                if memfd in self.maps or len(self.maps) < self.keep_maps:
+                    self.maps[memfd] = mem
+        except BaseException:
+            os.close(fd)
+            raise
+        lease = np.frombuffer(mem, dtype=np.uint8)  # the base of every array of the result
+        weakref.finalize(lease, self._spare, fd, memfd).atexit = False
+        return _Unpacker(io.BytesIO(shipped.meta), lease).load()
+
+    def _spare(self, fd: int, memfd: tuple[int, int]) -> None:
+        """Hand a memfd no array uses any more back to the workers (once they are gone, or
+        when too many wait, it is closed and its mapping dropped: its memory is freed)."""
+        try:
+            socket.send_fds(self.socks[1][0], [b"\0"], [fd])  # non-blocking
+        except OSError:
+            self.maps.pop(memfd, None)
+        finally:
+            os.close(fd)
 
 
 def _procs() -> int:
@@ -465,11 +825,11 @@ def _parallel_caffe(op: Opened, progress: Progress | None) -> Iterator[Batch]:
         op.stream.close()
     path = op.real_path
     ranges = _ranges(path, op.size, PIECE_BYTES)
-    with _pool(_procs()) as pool:
+    with _Workers(_procs()) as workers:
 
         def pieces() -> Iterator[Piece]:
             jobs = [(path, a, b) for a, b in ranges]
-            for (_a, b), piece in zip(ranges, pool.imap(_caffe_range, jobs), strict=True):
+            for (_a, b), piece in zip(ranges, workers.imap(_caffe_range, jobs), strict=True):
                 if progress is not None:
                     progress(b, op.size)
                 yield piece
@@ -501,9 +861,9 @@ def _parallel_generic(
     carry = ScanState(None, None)
     axis = None
     counts: dict[str, int] = {}
-    with _pool(_procs()) as pool:
+    with _Workers(_procs()) as workers:
         jobs = [(path, a, b, templates) for a, b in ranges]
-        for (_a, b), piece in zip(ranges, pool.imap(_generic_range, jobs), strict=True):
+        for (_a, b), piece in zip(ranges, workers.imap(_generic_range, jobs), strict=True):
             if piece is None:
                 raise _ReadAgain
             continue_from(carry, piece)
