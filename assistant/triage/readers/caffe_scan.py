@@ -139,25 +139,32 @@ def keep_bytes(lo: np.ndarray, hi: np.ndarray, n: np.ndarray) -> tuple[np.ndarra
     return lo & low_mask(n), hi & low_mask(n - 8)
 
 
-def eight_digits(x: np.ndarray) -> np.ndarray:
+def _eight_digits(x: np.ndarray) -> np.ndarray:
     """The value of eight digit values 0..9 in a word (the lowest byte most significant)."""
     x = ((x * np.uint64(10)) + (x >> _U8)) & np.uint64(0x00FF00FF00FF00FF)
     x = ((x * np.uint64(100)) + (x >> np.uint64(16))) & np.uint64(0x0000FFFF0000FFFF)
     return ((x * np.uint64(10000)) + (x >> np.uint64(32))) & np.uint64(0xFFFFFFFF)
 
 
-def digits_value(lo: np.ndarray, hi: np.ndarray, nd: np.ndarray) -> np.ndarray:
+def digits_value(lo: np.ndarray, hi: np.ndarray, nd: np.ndarray | int) -> np.ndarray:
     """The first nd (1..15) bytes of each 16, all ASCII digits, as an exact float64 integer
-    (the bytes after them are shifted out, whatever they are)."""
+    (the bytes after them are shifted out, whatever they are). ``nd`` one number for all:
+    shifts by one number."""
+    if isinstance(nd, int):
+        if nd <= 8:
+            return _eight_digits((lo - _ZEROS_CH) << np.uint64((8 - nd) * 8)).astype(np.float64)
+        first = _eight_digits(lo - _ZEROS_CH).astype(np.float64)
+        rest = _eight_digits((hi - _ZEROS_CH) << np.uint64((16 - nd) * 8)).astype(np.float64)
+        return first * _P10[nd - 8] + rest
     nd = nd.astype(np.int64)
     if len(nd) and int(nd.max()) <= 8:  # the usual case: all digits in the first word
         s = ((8 - nd) * 8).astype(np.uint64)
-        return eight_digits((lo - _ZEROS_CH) << s).astype(np.float64)
+        return _eight_digits((lo - _ZEROS_CH) << s).astype(np.float64)
     # shift each word left so its digits end at its top byte (the low bytes: leading zeros)
     s_lo = (np.maximum(8 - nd, 0) * 8).astype(np.uint64)
     s_hi = ((16 - nd) * 8).astype(np.uint64)  # 64 or more when nd <= 8: no digits there
-    first = eight_digits((lo - _ZEROS_CH) << s_lo).astype(np.float64)
-    rest = eight_digits((hi - _ZEROS_CH) << s_hi).astype(np.float64)
+    first = _eight_digits((lo - _ZEROS_CH) << s_lo).astype(np.float64)
+    rest = _eight_digits((hi - _ZEROS_CH) << s_hi).astype(np.float64)
     return first * np.take(_P10, np.maximum(nd - 8, 0)) + rest  # below 1e15: exact
 
 

@@ -42,7 +42,6 @@ from .base import (
 from .caffe_scan import (
     Bytes,
     digits_value,
-    eight_digits,
     first_byte,
     first_of,
     low_mask,
@@ -224,8 +223,6 @@ _HIGH = np.uint64(0x8080808080808080)
 _ADD_2E = np.uint64(0x5252525252525252)  # 0x80 - 0x2E per byte
 _ADD_3A = np.uint64(0x4646464646464646)  # 0x80 - 0x3A per byte
 _P10 = 10.0 ** np.arange(23)
-_ZEROS = np.uint64(0x3030303030303030)
-_ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
 def _skeleton(line: bytes) -> tuple[bytes, ...] | None:
@@ -539,13 +536,7 @@ def _constant(x: np.ndarray) -> int | None:
 def _digits(lo: np.ndarray, hi: np.ndarray, nd: np.ndarray) -> np.ndarray:
     """:func:`digits_value`, with shifts by one number where every token has nd digits."""
     k = _constant(nd)
-    if k is None:
-        return digits_value(lo, hi, nd)
-    if k <= 8:
-        return eight_digits((lo - _ZEROS) << np.uint64((8 - k) * 8)).astype(np.float64)
-    first = eight_digits(lo - _ZEROS).astype(np.float64)
-    rest = eight_digits((hi - _ZEROS) << np.uint64((16 - k) * 8)).astype(np.float64)
-    return first * _P10[k - 8] + rest
+    return digits_value(lo, hi, nd if k is None else k)
 
 
 def _values(
@@ -556,7 +547,7 @@ def _values(
     if k is not None and d is not None:  # one layout: masks and shifts by one number
         if d >= k:
             return _digits(lo, hi, size), 0
-        below = np.uint64((1 << (8 * d)) - 1) if d < 8 else _ALL
+        below = np.uint64((1 << (8 * d)) - 1 if d < 8 else (1 << 64) - 1)
         moved = lo >> np.uint64(8)
         if k > 8:
             moved |= hi << np.uint64(56)
