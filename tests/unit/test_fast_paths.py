@@ -201,6 +201,25 @@ def test_lines_that_nearly_fit_a_layout_are_read_like_the_line_parser(
     assert sum(taken) > 2 * 6000 * 0.6  # most lines took the fixed-layout path, both times
 
 
+def test_a_piece_of_mostly_irregular_lines_is_read_like_the_line_parser(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """More than 10,000 lines no template takes (the line parser's lines found all at once),
+    among them lines with no digit, pipes in the middle, non-ASCII and empty lines."""
+    rnd = random.Random(7)
+    words = ["loss", "acc", "lr", "note", "done", "val_loss", "步", "x|y", ""]
+    lines = []
+    for i in range(12_000):
+        picked = rnd.sample(words, rnd.randint(1, 4))
+        lines.append(" ".join(f"{w}{'=' * (i % 3)} {_value(rnd)}" if w else "" for w in picked))
+        if i % 7 == 0:
+            lines.append(rnd.choice(["", "no digits here", "epoch ten"]))
+    text = ("\n".join(lines) + "\n").encode()
+    fast, slow, fr, sr = _fast_and_slow(text, 1 << 22, monkeypatch)
+    _same(fast, slow)
+    assert fr.step_unit == sr.step_unit and fr.notes == sr.notes
+
+
 def test_a_pipe_table_is_read_in_order_by_the_vectorised_reader(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
