@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 
 TARGET_RATIO = 4.0
 TARGET_RSS_MB = 300.0
@@ -60,46 +61,55 @@ TEST = (
 )
 
 
-def generate(path: str, size_mb: float, seed: int = 0) -> int:
-    """Write the synthetic log; returns its size in bytes."""
-    rnd = random.Random(seed)
+def _write(path: str, size_mb: float, blocks: Iterator[str]) -> int:
+    """Write blocks of text to path until it holds about size_mb; returns its size in bytes."""
     target = int(size_mb * 1024 * 1024)
     written = 0
-    it = 0
     with open(path, "w", encoding="utf-8") as fh:
-        fh.write(HEADER)
-        written += len(HEADER)
         while written < target:
-            parts = []
-            for _ in range(2000):
-                t = f"{14 + it // 360000 % 10:02d}:{it // 6000 % 60:02d}:{it // 100 % 60:02d}.{rnd.randrange(10**6):06d}"
-                loss = 2.5 * 0.9999 ** (it / 20) + rnd.random() * 0.1
-                if it % 100_000 == 40_000:
-                    loss = float("nan")
-                parts.append(
-                    BLOCK.format(
-                        t=t,
-                        i=it,
-                        ips=f"{1 + rnd.random():.5g}",
-                        sec=f"{10 + rnd.random() * 5:.5g}",
-                        loss=f"{loss:.6g}",
-                        acc=f"{rnd.random():.6g}",
-                        lb=f"{loss * 0.4:.6g}",
-                        lc=f"{loss * 0.6:.6g}",
-                        lr=f"{0.01 * 0.1 ** (it // 200_000):g}",
-                    )
-                )
-                if rnd.random() < 0.3:
-                    parts.append(rnd.choice(NOISE).format(t=t))
-                if it % 1000 == 0:
-                    parts.append(
-                        TEST.format(t=t, i=it, acc=f"{rnd.random():.6g}", loss=f"{loss + 0.2:.6g}")
-                    )
-                it += 20
-            block = "".join(parts)
+            block = next(blocks)
             fh.write(block)
             written += len(block)
     return os.path.getsize(path)
+
+
+def generate(path: str, size_mb: float, seed: int = 0) -> int:
+    """Write the synthetic log; returns its size in bytes."""
+    return _write(path, size_mb, _caffe_blocks(random.Random(seed)))
+
+
+def _caffe_blocks(rnd: random.Random) -> Iterator[str]:
+    """The blocks of text :func:`generate` writes, one after the other, without end."""
+    it = 0
+    yield HEADER
+    while True:
+        parts = []
+        for _ in range(2000):
+            t = f"{14 + it // 360000 % 10:02d}:{it // 6000 % 60:02d}:{it // 100 % 60:02d}.{rnd.randrange(10**6):06d}"
+            loss = 2.5 * 0.9999 ** (it / 20) + rnd.random() * 0.1
+            if it % 100_000 == 40_000:
+                loss = float("nan")
+            parts.append(
+                BLOCK.format(
+                    t=t,
+                    i=it,
+                    ips=f"{1 + rnd.random():.5g}",
+                    sec=f"{10 + rnd.random() * 5:.5g}",
+                    loss=f"{loss:.6g}",
+                    acc=f"{rnd.random():.6g}",
+                    lb=f"{loss * 0.4:.6g}",
+                    lc=f"{loss * 0.6:.6g}",
+                    lr=f"{0.01 * 0.1 ** (it // 200_000):g}",
+                )
+            )
+            if rnd.random() < 0.3:
+                parts.append(rnd.choice(NOISE).format(t=t))
+            if it % 1000 == 0:
+                parts.append(
+                    TEST.format(t=t, i=it, acc=f"{rnd.random():.6g}", loss=f"{loss + 0.2:.6g}")
+                )
+            it += 20
+        yield "".join(parts)
 
 
 PRINT_LINE = "Epoch {e} | iter {i}/{n} | loss: {loss} | acc: {acc} | lr: {lr}\n"
@@ -113,40 +123,38 @@ PRINT_NOISE = [
 
 def generate_print(path: str, size_mb: float, seed: int = 0) -> int:
     """A plain ``print`` training log (the plain-print reader's format) of about size_mb."""
-    rnd = random.Random(seed)
-    target = int(size_mb * 1024 * 1024)
-    written = 0
+    return _write(path, size_mb, _print_blocks(random.Random(seed)))
+
+
+def _print_blocks(rnd: random.Random) -> Iterator[str]:
+    """The blocks of text :func:`generate_print` writes, one after the other, without end."""
     it = 0
     per_epoch = 5000
-    with open(path, "w", encoding="utf-8") as fh:
-        while written < target:
-            parts = []
-            for _ in range(5000):
-                e = it // per_epoch + 1
-                loss = 2.5 * 0.9999 ** (it / 20) + rnd.random() * 0.1
-                if it % 100_000 == 40_000:
-                    loss = float("nan")
-                parts.append(
-                    PRINT_LINE.format(
-                        e=e,
-                        i=it % per_epoch,
-                        n=per_epoch,
-                        loss=f"{loss:.4f}",
-                        acc=f"{rnd.random():.4f}",
-                        lr=f"{0.01 * 0.1 ** (it // 200_000):.6f}",
-                    )
+    while True:
+        parts = []
+        for _ in range(5000):
+            e = it // per_epoch + 1
+            loss = 2.5 * 0.9999 ** (it / 20) + rnd.random() * 0.1
+            if it % 100_000 == 40_000:
+                loss = float("nan")
+            parts.append(
+                PRINT_LINE.format(
+                    e=e,
+                    i=it % per_epoch,
+                    n=per_epoch,
+                    loss=f"{loss:.4f}",
+                    acc=f"{rnd.random():.4f}",
+                    lr=f"{0.01 * 0.1 ** (it // 200_000):.6f}",
                 )
-                if rnd.random() < 0.02:
-                    parts.append(rnd.choice(PRINT_NOISE))
-                it += 10
-                if it % per_epoch == 0:
-                    parts.append(
-                        PRINT_VAL.format(e=e, loss=f"{loss + 0.2:.4f}", acc=f"{rnd.random():.4f}")
-                    )
-            block = "".join(parts)
-            fh.write(block)
-            written += len(block)
-    return os.path.getsize(path)
+            )
+            if rnd.random() < 0.02:
+                parts.append(rnd.choice(PRINT_NOISE))
+            it += 10
+            if it % per_epoch == 0:
+                parts.append(
+                    PRINT_VAL.format(e=e, loss=f"{loss + 0.2:.4f}", acc=f"{rnd.random():.4f}")
+                )
+        yield "".join(parts)
 
 
 LOG_LINE = "{d} {t},{ms:03d} INFO epoch {e} iter {i} loss {loss} lr {lr}\n"
@@ -161,47 +169,43 @@ LOG_NOISE = [
 def generate_logging(path: str, size_mb: float, seed: int = 0) -> int:
     """A Python ``logging`` training log (``2024-05-01 12:00:00,123 INFO epoch 3 iter 100
     loss 0.6931 lr 0.01``, validation lines, warnings and checkpoints) of about size_mb."""
-    rnd = random.Random(seed)
-    target = int(size_mb * 1024 * 1024)
-    written = 0
+    return _write(path, size_mb, _logging_blocks(random.Random(seed)))
+
+
+def _logging_blocks(rnd: random.Random) -> Iterator[str]:
+    """The blocks of text :func:`generate_logging` writes, one after the other, without end."""
     it = 0
     per_epoch = 5000
-    with open(path, "w", encoding="utf-8") as fh:
-        while written < target:
-            parts = []
-            for _ in range(5000):
-                e = it // per_epoch + 1
-                sec = it // 10
-                d = f"2024-{5 + sec // 2_592_000 % 7:02d}-{1 + sec // 86400 % 28:02d}"
-                t = f"{sec // 3600 % 24:02d}:{sec // 60 % 60:02d}:{sec % 60:02d}"
-                ms = rnd.randrange(1000)
-                loss = 2.5 * 0.9999 ** (it / 20) + rnd.random() * 0.1
-                if it % 100_000 == 40_000:
-                    loss = float("nan")
-                lr = 0.01 * 0.1 ** (it // 200_000)
+    while True:
+        parts = []
+        for _ in range(5000):
+            e = it // per_epoch + 1
+            sec = it // 10
+            d = f"2024-{5 + sec // 2_592_000 % 7:02d}-{1 + sec // 86400 % 28:02d}"
+            t = f"{sec // 3600 % 24:02d}:{sec // 60 % 60:02d}:{sec % 60:02d}"
+            ms = rnd.randrange(1000)
+            loss = 2.5 * 0.9999 ** (it / 20) + rnd.random() * 0.1
+            if it % 100_000 == 40_000:
+                loss = float("nan")
+            lr = 0.01 * 0.1 ** (it // 200_000)
+            parts.append(
+                LOG_LINE.format(d=d, t=t, ms=ms, e=e, i=it, loss=f"{loss:.4f}", lr=f"{lr:g}")
+            )
+            if rnd.random() < 0.02:
+                parts.append(rnd.choice(LOG_NOISE).format(d=d, t=t, ms=ms, e=e, g=rnd.random() * 9))
+            it += 10
+            if it % per_epoch == 0:
                 parts.append(
-                    LOG_LINE.format(d=d, t=t, ms=ms, e=e, i=it, loss=f"{loss:.4f}", lr=f"{lr:g}")
+                    LOG_VAL.format(
+                        d=d,
+                        t=t,
+                        ms=ms,
+                        e=e,
+                        loss=f"{loss + 0.2:.4f}",
+                        acc=f"{rnd.random():.4f}",
+                    )
                 )
-                if rnd.random() < 0.02:
-                    parts.append(
-                        rnd.choice(LOG_NOISE).format(d=d, t=t, ms=ms, e=e, g=rnd.random() * 9)
-                    )
-                it += 10
-                if it % per_epoch == 0:
-                    parts.append(
-                        LOG_VAL.format(
-                            d=d,
-                            t=t,
-                            ms=ms,
-                            e=e,
-                            loss=f"{loss + 0.2:.4f}",
-                            acc=f"{rnd.random():.4f}",
-                        )
-                    )
-            block = "".join(parts)
-            fh.write(block)
-            written += len(block)
-    return os.path.getsize(path)
+        yield "".join(parts)
 
 
 GENERATORS = {"caffe": generate, "print": generate_print, "logging": generate_logging}
